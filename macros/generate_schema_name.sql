@@ -1,0 +1,10 @@
+{#- Models land in the schema their folder names (staging, intermediate, marts),
+    exactly, without the target-schema prefix dbt adds by default, so that BI
+    users find `marts.customer_segments`. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

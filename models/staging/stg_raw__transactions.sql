@@ -1,0 +1,31 @@
+with
+
+transactions as (
+    select * from {{ ref('base_raw__transactions') }}
+    where rejection_reason is null
+),
+
+rates as (
+    select * from {{ ref('stg_reference__exchange_rates') }}
+),
+
+final as (
+    select
+        transactions.transaction_id,
+        transactions.customer_id,
+        transactions.transacted_at,
+        transactions.transaction_type,
+        transactions.transaction_type = 'refund' as is_refund,
+        transactions.product_category,
+        transactions.refunded_transaction_id,
+        transactions.currency as original_currency,
+        transactions.amount as original_amount,
+        transactions.cost as original_cost,
+        cast(transactions.amount * rates.to_reporting_rate as decimal(18, 2)) as amount,
+        cast(transactions.cost * rates.to_reporting_rate as decimal(18, 2)) as cost
+    from transactions
+    inner join rates
+        on transactions.currency = rates.currency
+)
+
+select * from final
