@@ -3,15 +3,15 @@
 with
 
 {% for table_name in raw_tables() %}
-{{ table_name }}_counts as (
-    select
-        '{{ table_name }}' as table_name,
-        '{{ raw_file_path(table_name) }}' as file_path,
-        {{ raw_source_node(table_name).config.meta.get('required', false) if execute else false }} as is_required,
-        (select count(*) from glob('{{ raw_file_path(table_name) }}')) > 0 as is_present,
-        (select count(*) from {{ raw_table(table_name) }}) as raw_row_count,
-        (select count(*) from {{ ref('stg_raw__' ~ table_name) }}) as staged_row_count
-),
+    {{ table_name }}_counts as (
+        select
+            '{{ table_name }}' as table_name,
+            '{{ raw_file_path(table_name) }}' as file_path,
+            {{ raw_source_node(table_name).config.meta.get('required', false) if execute else false }} as is_required,
+            (select count(*) from glob('{{ raw_file_path(table_name) }}')) > 0 as is_present,
+            (select count(*) from {{ raw_table(table_name) }}) as raw_row_count,
+            (select count(*) from {{ ref('stg_raw__' ~ table_name) }}) as staged_row_count
+    ),
 
 {% endfor %}
 rejected as (
@@ -24,8 +24,8 @@ rejected as (
 
 tables as (
     {% for table_name in raw_tables() %}
-    select * from {{ table_name }}_counts
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ table_name }}_counts
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

@@ -41,7 +41,7 @@ deduplicated as (
 
 final as (
     select
-        deduplicated.* exclude (row_rejection_reason),
+        deduplicated.* exclude (deduplicated.row_rejection_reason),
         coalesce(
             deduplicated.row_rejection_reason,
             case when customers.customer_id is null then 'orphan_reference' end

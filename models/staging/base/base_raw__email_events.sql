@@ -42,7 +42,7 @@ deduplicated as (
 
 final as (
     select
-        deduplicated.* exclude (row_rejection_reason),
+        deduplicated.* exclude (deduplicated.row_rejection_reason),
         coalesce(
             deduplicated.row_rejection_reason,
             case

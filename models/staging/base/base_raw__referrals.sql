@@ -43,7 +43,7 @@ typed as (
                 and not {{ in_contract_values(clean_enum('channel'), 'referral_channel') }}
                 then 'unknown_type'
             when {{ clean_text('currency') }} is not null
-                and upper({{ clean_text('currency') }}) not in (select currency from currencies)
+                and upper({{ clean_text('currency') }}) not in (select currencies.currency from currencies)
                 then 'unknown_currency'
             when try_cast(reward_cost as decimal(18, 2)) < 0 then 'out_of_range'
             when try_cast(referred_at as timestamp) > {{ run_started_timestamp() }}
@@ -62,7 +62,7 @@ deduplicated as (
 
 referenced as (
     select
-        deduplicated.* exclude (row_rejection_reason),
+        deduplicated.* exclude (deduplicated.row_rejection_reason),
         coalesce(
             deduplicated.row_rejection_reason,
             case
@@ -119,7 +119,7 @@ cyclic_referrals as (
 
 final as (
     select
-        referenced.* exclude (row_rejection_reason),
+        referenced.* exclude (referenced.row_rejection_reason),
         coalesce(
             referenced.row_rejection_reason,
             case when cyclic_referrals.referral_id is not null then 'referral_cycle' end

@@ -38,12 +38,16 @@ typed as (
                 then 'malformed_value'
             when not {{ in_contract_values(clean_enum('source.transaction_type'), 'transaction_type') }}
                 then 'unknown_type'
-            when upper({{ clean_text('source.currency') }}) not in (select currency from currencies)
+            when upper({{ clean_text('source.currency') }}) not in (select currencies.currency from currencies)
                 then 'unknown_currency'
-            when ({{ clean_enum('source.transaction_type') }} = 'purchase'
-                    and (try_cast(source.amount as decimal(18, 2)) <= 0 or try_cast(source.cost as decimal(18, 2)) < 0))
-                or ({{ clean_enum('source.transaction_type') }} = 'refund'
-                    and (try_cast(source.amount as decimal(18, 2)) >= 0 or try_cast(source.cost as decimal(18, 2)) > 0))
+            when (
+                {{ clean_enum('source.transaction_type') }} = 'purchase'
+                and (try_cast(source.amount as decimal(18, 2)) <= 0 or try_cast(source.cost as decimal(18, 2)) < 0)
+            )
+            or (
+                {{ clean_enum('source.transaction_type') }} = 'refund'
+                and (try_cast(source.amount as decimal(18, 2)) >= 0 or try_cast(source.cost as decimal(18, 2)) > 0)
+            )
                 then 'out_of_range'
             when try_cast(source.transacted_at as timestamp) > {{ run_started_timestamp() }} then 'future_timestamp'
         end as row_rejection_reason,
@@ -62,7 +66,7 @@ valid_purchases as (
 
 final as (
     select
-        deduplicated.* exclude (row_rejection_reason),
+        deduplicated.* exclude (deduplicated.row_rejection_reason),
         coalesce(
             deduplicated.row_rejection_reason,
             case

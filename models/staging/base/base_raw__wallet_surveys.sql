@@ -38,7 +38,7 @@ typed as (
                 or {{ is_malformed('likelihood_to_recommend', 'integer') }}
                 then 'malformed_value'
             when {{ clean_text('currency') }} is not null
-                and upper({{ clean_text('currency') }}) not in (select currency from currencies)
+                and upper({{ clean_text('currency') }}) not in (select currencies.currency from currencies)
                 then 'unknown_currency'
             when try_cast(period_months as integer) <= 0
                 or try_cast(category_spend as decimal(18, 2)) < 0
@@ -59,7 +59,7 @@ deduplicated as (
 
 final as (
     select
-        deduplicated.* exclude (row_rejection_reason),
+        deduplicated.* exclude (deduplicated.row_rejection_reason),
         coalesce(
             deduplicated.row_rejection_reason,
             case when customers.customer_id is null then 'orphan_reference' end

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test: set everything up, lint the SQL, `dbt build` (models, data tests and
+# unit tests) on the demo data, then pytest (generator, statistics, end-to-end builds).
+# Writes to its own database file so it never touches the one BI tools read.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+export DBT_DUCKDB_PATH="${TEST_DUCKDB_PATH:-target/test.duckdb}"
+mkdir -p "$(dirname "$DBT_DUCKDB_PATH")"
+
+echo "test: sqlfluff lint"
+sqlfluff lint models macros analyses tests/dbt
+
+echo "test: dbt build"
+rm -f "$DBT_DUCKDB_PATH"
+dbt build --warn-error
+
+echo "test: pytest"
+python -m pytest "$@"
