@@ -1,0 +1,30 @@
+-- The run's settings as one row, resolved: the analysis date (var as_of_date, or the
+-- last transaction day in the data) and the horizons and rates every measure uses.
+with
+
+transactions as (
+    select * from {{ ref('stg_raw__transactions') }}
+),
+
+resolved as (
+    select
+        {% if var('as_of_date') %}
+            cast('{{ var("as_of_date") }}' as date)
+        {% else %}
+            cast(max(transacted_at) as date)
+        {% endif %} as as_of_date
+    from transactions
+),
+
+final as (
+    select
+        as_of_date,
+        cast(as_of_date + interval 1 day as timestamp) as as_of_cutoff_at,
+        '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        cast({{ var('clv_horizon_months') }} as integer) as clv_horizon_months,
+        cast({{ var('annual_discount_rate') }} as double) as annual_discount_rate,
+        cast({{ var('default_margin_rate') }} as double) as default_margin_rate
+    from resolved
+)
+
+select * from final
