@@ -1,0 +1,181 @@
+"""End-to-end: generate raw data, run `dbt build`, check what the project publishes.
+
+Each build writes to its own temporary DuckDB file and target folder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dbt_helpers import generate, run_dbt
+
+RAW_TABLES = [
+    "customers",
+    "transactions",
+    "email_campaigns",
+    "email_events",
+    "referrals",
+    "social_profiles",
+    "community_activity",
+    "wallet_surveys",
+]
+
+
+def assert_build_ok(result) -> None:
+    assert result.returncode == 0, result.output[-5000:]
+    assert "[WARNING]" not in result.output, result.output[-5000:]
+
+
+@pytest.fixture(scope="module")
+def clean_build(tmp_path_factory):
+    raw = generate(tmp_path_factory.mktemp("raw_clean"), "--customers", "3000", "--seed", "7")
+    result = run_dbt(raw, tmp_path_factory.mktemp("build_clean"))
+    assert_build_ok(result)
+    return raw, result
+
+
+@pytest.fixture(scope="module")
+def faulty_build(tmp_path_factory):
+    raw = generate(tmp_path_factory.mktemp("raw_faults"), "--customers", "3000", "--seed", "11", "--faults")
+    result = run_dbt(raw, tmp_path_factory.mktemp("build_faults"))
+    assert_build_ok(result)
+    return raw, result
+
+
+def raw_row_count(raw: Path, table: str) -> int:
+    with duckdb.connect() as con:
+        return con.execute(f"select count(*) from read_parquet('{raw / (table + '.parquet')}')").fetchall()[0][0]
+
+
+def test_clean_data_has_no_rejected_rows(clean_build):
+    _, result = clean_build
+    assert result.query("select count(*) from staging.stg_raw__rejected_rows") == [(0,)]
+
+
+def test_every_raw_row_is_staged_or_rejected(faulty_build):
+    raw, result = faulty_build
+    inventory = {
+        row[0]: row[1:]
+        for row in result.query(
+            "select table_name, raw_row_count, staged_row_count, rejected_row_count from staging.stg_raw__table_inventory"
+        )
+    }
+    for table in RAW_TABLES:
+        raw_rows, staged, rejected = inventory[table]
+        assert raw_rows == raw_row_count(raw, table), table
+        assert raw_rows == staged + rejected, table
+
+
+def test_rejected_rows_match_injected_faults_kind_by_kind(faulty_build):
+    raw, result = faulty_build
+    injected = json.loads((raw / "_truth" / "faults.json").read_text())
+    expected = Counter(
+        {(table, reason): count for table, reasons in injected.items() for reason, count in reasons.items() if count}
+    )
+    found = Counter(
+        {
+            (table, reason): count
+            for table, reason, count in result.query(
+                "select table_name, rejection_reason, count(*) from staging.stg_raw__rejected_rows group by all"
+            )
+        }
+    )
+    assert found == expected
+    assert sum(expected.values()) > 0
+    # Every kind of bad row the contract lists was injected and caught.
+    kinds = {reason for _, reason in found}
+    assert {
+        "missing_id",
+        "malformed_timestamp",
+        "future_timestamp",
+        "duplicate_id",
+        "orphan_reference",
+        "self_referral",
+        "unknown_currency",
+        "unknown_type",
+        "out_of_range",
+        "referral_cycle",
+    } <= kinds
+
+
+def test_rejected_keys_are_the_injected_ones(faulty_build):
+    raw, result = faulty_build
+    with duckdb.connect() as con:
+        injected = set(
+            con.execute(
+                f"select table_name, raw_key, reason from read_parquet('{raw / '_truth' / 'faults.parquet'}')"
+            ).fetchall()
+        )
+    found = set(result.query("select table_name, raw_key, rejection_reason from staging.stg_raw__rejected_rows"))
+    assert found == injected
+
+
+def test_mart_has_one_row_per_customer_and_no_clear_text_email(clean_build):
+    raw, result = clean_build
+    customers = raw_row_count(raw, "customers")
+    assert result.query("select count(*), count(distinct customer_id) from marts.customer_segments") == [
+        (customers, customers)
+    ]
+    columns = [row[0] for row in result.query("select column_name from information_schema.columns where table_schema = 'marts'")]
+    assert "email" not in columns
+    with duckdb.connect() as con:
+        emails = {
+            row[0]
+            for row in con.execute(
+                f"select email from read_parquet('{raw / 'customers.parquet'}') where email is not null limit 50"
+            ).fetchall()
+        }
+    text = " ".join(str(v) for row in result.query("select * from marts.customer_segments") for v in row)
+    assert not any(email in text for email in emails)
+
+
+def test_csv_input_builds_the_same(tmp_path, clean_build):
+    _, parquet_result = clean_build
+    raw = generate(tmp_path / "raw_csv", "--customers", "3000", "--seed", "7", "--format", "csv")
+    result = run_dbt(raw, tmp_path / "build_csv", "--vars", "{raw_format: csv}")
+    assert_build_ok(result)
+    sql = "select count(*), sum(historical_clv), sum(frequency) from marts.customer_segments"
+    assert result.query(sql) == parquet_result.query(sql)
+
+
+def test_missing_optional_tables_are_empty_and_said_once(tmp_path):
+    raw = generate(tmp_path / "raw", "--customers", "500", "--seed", "3")
+    for table in ["social_profiles", "wallet_surveys", "referrals"]:
+        (raw / f"{table}.parquet").unlink()
+    result = run_dbt(raw, tmp_path / "build")
+    assert_build_ok(result)
+    for table in ["social_profiles", "wallet_surveys", "referrals"]:
+        assert result.output.count(f"Optional raw file '{raw / table}.parquet' not found") == 1
+    present = dict(result.query("select table_name, is_present from staging.stg_raw__table_inventory"))
+    assert present["social_profiles"] is False and present["customers"] is True
+
+
+def test_missing_required_file_stops_the_build_naming_it(tmp_path):
+    raw = generate(tmp_path / "raw", "--customers", "200", "--seed", "3")
+    (raw / "transactions.parquet").unlink()
+    result = run_dbt(raw, tmp_path / "build")
+    assert result.returncode != 0
+    assert f"Required raw file '{raw / 'transactions.parquet'}' was not found" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("select * exclude (amount) from t", "has no column 'amount'"),
+        ("select * replace (cast(amount as varchar) as amount) from t", "column 'amount' has type VARCHAR"),
+    ],
+)
+def test_broken_columns_stop_the_build_naming_file_and_column(tmp_path, change, message):
+    raw = generate(tmp_path / "raw", "--customers", "200", "--seed", "3")
+    path = raw / "transactions.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"create table t as select * from read_parquet('{path}')")
+        con.execute(f"copy ({change}) to '{path}' (format parquet)")
+    result = run_dbt(raw, tmp_path / "build")
+    assert result.returncode != 0
+    assert f"Raw file '{path}'" in result.output and message in result.output, result.output[-3000:]
