@@ -23,6 +23,11 @@ final as (
         '{{ var("reporting_currency") | upper }}' as reporting_currency,
         cast({{ var('clv_horizon_months') }} as integer) as clv_horizon_months,
         cast({{ var('annual_discount_rate') }} as double) as annual_discount_rate,
+        cast({{ var('clv_min_customers') }} as integer) as clv_min_customers,
+        cast({{ var('crv_horizon_months') }} as integer) as crv_horizon_months,
+        cast({{ var('would_have_joined_anyway_prior') }} as double) as would_have_joined_anyway_prior,
+        cast({{ var('would_have_joined_anyway_prior_weight') }} as double) as would_have_joined_anyway_prior_weight,
+        cast({{ var('referral_decay') }} as double) as referral_decay,
         cast({{ var('default_margin_rate') }} as double) as default_margin_rate
     from resolved
 )

@@ -1,0 +1,164 @@
+-- Customer referral value per customer, prospects included (Kumar, Petersen & Leone):
+--   realized_crv: value of the referees already converted (int_referrals_valued);
+--   expected_crv: the referees' predicted margin still inside their horizon, plus the
+--     referrals still to come over the horizon: the customer's own rate of converted
+--     referrals shrunk toward the population's (empirical-Bayes Gamma-Poisson, moments
+--     estimator), times the value of one referral, discounted month by month;
+--   indirect_referral_value: referrals further down the tree, weighted by referral_decay;
+--   crv = realized + expected + indirect.
+-- NULL with crv_status saying so when the referrals file is absent.
+with
+
+customers as (
+    select * from {{ ref('stg_raw__customers') }}
+),
+
+referrals as (
+    select * from {{ ref('int_referrals_valued') }}
+),
+
+trees as (
+    select * from {{ ref('int_referral_trees_walked') }}
+),
+
+acquisition as (
+    select * from {{ ref('int_acquisition_costs_blended') }}
+),
+
+inventory as (
+    select * from {{ ref('stg_raw__table_inventory') }}
+),
+
+settings as (
+    select * from {{ ref('int_analysis_settings') }}
+),
+
+referrals_file as (
+    select is_present from inventory
+    where table_name = 'referrals'
+),
+
+per_referrer as (
+    select
+        referrer_customer_id as customer_id,
+        count(*) as converted_referral_count,
+        count(*) filter (where referee_margin_to_date > 0) as paying_referee_count,
+        sum(realized_value) as realized_crv,
+        sum(expected_remaining_value) as expected_remaining_crv
+    from referrals
+    group by referrer_customer_id
+),
+
+exposure as (
+    select
+        customers.customer_id,
+        coalesce(per_referrer.converted_referral_count, 0) as converted_referral_count,
+        coalesce(per_referrer.paying_referee_count, 0) as paying_referee_count,
+        coalesce(per_referrer.realized_crv, 0) as realized_crv,
+        coalesce(per_referrer.expected_remaining_crv, 0) as expected_remaining_crv,
+        greatest({{ months_between('customers.created_at', 'settings.as_of_date') }}, 1.0 / 30) as exposure_months
+    from customers
+    cross join settings
+    left join per_referrer
+        on customers.customer_id = per_referrer.customer_id
+    where customers.created_at < settings.as_of_cutoff_at
+),
+
+population_rate as (
+    select sum(converted_referral_count) / sum(exposure_months) as mean_rate
+    from exposure
+),
+
+-- Gamma(shape, rate) prior on referral rates by moments: Var[k] = E mu + E^2 sigma^2.
+rate_prior as (
+    select
+        population_rate.mean_rate,
+        (
+            sum(power(exposure.converted_referral_count - exposure.exposure_months * population_rate.mean_rate, 2))
+            - sum(exposure.exposure_months * population_rate.mean_rate)
+        ) / sum(power(exposure.exposure_months, 2)) as rate_variance
+    from exposure
+    cross join population_rate
+    group by population_rate.mean_rate
+),
+
+-- The value of one future referral at its conversion, from the referrals seen so far.
+referral_value as (
+    select
+        coalesce(avg(referrals.joined_anyway_probability), any_value(settings.would_have_joined_anyway_prior))
+            as joined_anyway_probability,
+        coalesce(
+            avg(referrals.referee_margin_to_date) filter (where referrals.is_horizon_complete),
+            avg(referrals.referee_margin_to_date),
+            0
+        ) as referee_horizon_margin,
+        coalesce(avg(referrals.reward_cost), 0) as reward_cost,
+        any_value(acquisition.acquisition_cost) as acquisition_cost
+    from settings
+    cross join acquisition
+    left join referrals
+        on true
+),
+
+annuity as (
+    select sum(power(1 + settings.annual_discount_rate, -months.month_number / 12)) as monthly_discount_sum
+    from settings
+    cross join range(1, settings.crv_horizon_months + 1) as months (month_number)
+),
+
+expected as (
+    select
+        exposure.*,
+        case
+            when rate_prior.rate_variance > 0
+                then (power(rate_prior.mean_rate, 2) / rate_prior.rate_variance + exposure.converted_referral_count)
+                / (rate_prior.mean_rate / rate_prior.rate_variance + exposure.exposure_months)
+            else rate_prior.mean_rate
+        end as referral_rate_per_month,
+        (1 - referral_value.joined_anyway_probability)
+        * (referral_value.referee_horizon_margin - referral_value.reward_cost)
+        + referral_value.acquisition_cost as value_per_referral,
+        coalesce(annuity.monthly_discount_sum, 0) as monthly_discount_sum
+    from exposure
+    cross join rate_prior
+    cross join referral_value
+    cross join annuity
+),
+
+final as (
+    select
+        expected.customer_id,
+        referrals_file.is_present as has_referral_data,
+        expected.converted_referral_count,
+        expected.paying_referee_count,
+        expected.exposure_months as referral_exposure_months,
+        expected.referral_rate_per_month,
+        expected.referral_rate_per_month * settings.crv_horizon_months as expected_future_referrals,
+        expected.value_per_referral,
+        case when referrals_file.is_present then expected.realized_crv end as realized_crv,
+        case
+            when referrals_file.is_present
+                then expected.expected_remaining_crv
+                + expected.referral_rate_per_month * expected.value_per_referral * expected.monthly_discount_sum
+        end as expected_crv,
+        case when referrals_file.is_present then trees.indirect_referral_value end as indirect_referral_value,
+        case
+            when referrals_file.is_present
+                then expected.realized_crv
+                + expected.expected_remaining_crv
+                + expected.referral_rate_per_month * expected.value_per_referral * expected.monthly_discount_sum
+                + trees.indirect_referral_value
+        end as crv,
+        case
+            when not referrals_file.is_present then 'no referrals file: CRV unknown'
+            when expected.converted_referral_count > 0 then 'referred customers'
+            else 'no converted referrals yet: expected value only'
+        end as crv_status
+    from expected
+    cross join settings
+    cross join referrals_file
+    inner join trees
+        on expected.customer_id = trees.customer_id
+)
+
+select * from final
