@@ -1,0 +1,128 @@
+-- Share of wallet per customer known on as_of_date, from their latest wallet survey
+-- answered up to as_of_date (shared/domain.md):
+--   spend:     our net spend (purchases net of refunds, reporting currency) in the
+--              period_months before the answer / the reported category spend, capped
+--              at 1 (flagged) when we got more than the customer reported in total;
+--   rank_rule: where only ranks are known, the Wallet Allocation Rule (Keiningham et
+--              al.): (1 - brand_rank / (brands_used + 1)) * 2 / brands_used;
+--   none:      NULL, with share_of_wallet_missing_reason saying why.
+-- A month is 365.25 / 12 days, as everywhere in the project (macros/finance.sql).
+with
+
+customers as (
+    select * from {{ ref('stg_raw__customers') }}
+),
+
+surveys as (
+    select * from {{ ref('stg_raw__wallet_surveys') }}
+),
+
+transactions as (
+    select * from {{ ref('int_transactions_costed') }}
+),
+
+inventory as (
+    select * from {{ ref('stg_raw__table_inventory') }}
+),
+
+settings as (
+    select * from {{ ref('int_analysis_settings') }}
+),
+
+surveys_file as (
+    select is_present from inventory
+    where table_name = 'wallet_surveys'
+),
+
+known_customers as (
+    select customers.customer_id
+    from customers
+    cross join settings
+    where customers.created_at < settings.as_of_cutoff_at
+),
+
+latest_surveys as (
+    select surveys.*
+    from surveys
+    cross join settings
+    where surveys.responded_at < settings.as_of_cutoff_at
+    qualify row_number() over (
+        partition by surveys.customer_id
+        order by surveys.responded_at desc, surveys.response_id desc
+    ) = 1
+),
+
+spend_in_window as (
+    select
+        latest_surveys.response_id,
+        coalesce(sum(transactions.amount), 0) as our_spend_in_survey_window
+    from latest_surveys
+    left join transactions
+        on
+            latest_surveys.customer_id = transactions.customer_id
+            and transactions.transacted_at <= latest_surveys.responded_at
+            and {{ months_between('transactions.transacted_at', 'latest_surveys.responded_at') }}
+            < latest_surveys.period_months
+    group by latest_surveys.response_id
+),
+
+shares as (
+    select
+        latest_surveys.*,
+        spend_in_window.our_spend_in_survey_window,
+        case
+            when latest_surveys.category_spend > 0 and latest_surveys.period_months is not null
+                then least(
+                    1.0,
+                    greatest(0.0, cast(spend_in_window.our_spend_in_survey_window as double))
+                    / cast(latest_surveys.category_spend as double)
+                )
+        end as spend_share_of_wallet,
+        case
+            when latest_surveys.brands_used >= 1 and latest_surveys.brand_rank between 1 and latest_surveys.brands_used
+                then (1.0 - latest_surveys.brand_rank / (latest_surveys.brands_used + 1.0))
+                * 2.0 / latest_surveys.brands_used
+        end as rank_rule_share_of_wallet
+    from latest_surveys
+    inner join spend_in_window
+        on latest_surveys.response_id = spend_in_window.response_id
+),
+
+final as (
+    select
+        known_customers.customer_id,
+        shares.response_id as survey_response_id,
+        shares.responded_at as survey_responded_at,
+        shares.period_months as survey_period_months,
+        shares.category_spend as reported_category_spend,
+        shares.our_spend_in_survey_window,
+        shares.brands_used,
+        shares.brand_rank,
+        shares.likelihood_to_recommend,
+        shares.spend_share_of_wallet,
+        shares.rank_rule_share_of_wallet,
+        coalesce(shares.spend_share_of_wallet, shares.rank_rule_share_of_wallet) as share_of_wallet,
+        case
+            when shares.spend_share_of_wallet is not null then 'spend'
+            when shares.rank_rule_share_of_wallet is not null then 'rank_rule'
+            else 'none'
+        end as share_of_wallet_source,
+        case
+            when shares.spend_share_of_wallet is not null or shares.rank_rule_share_of_wallet is not null
+                then null
+            when not surveys_file.is_present then 'no_wallet_surveys_file'
+            when shares.response_id is null then 'no_survey'
+            else 'survey_without_usable_answers'
+        end as share_of_wallet_missing_reason,
+        coalesce(
+            shares.spend_share_of_wallet is not null
+            and shares.our_spend_in_survey_window > shares.category_spend,
+            false
+        ) as is_share_of_wallet_capped
+    from known_customers
+    cross join surveys_file
+    left join shares
+        on known_customers.customer_id = shares.customer_id
+)
+
+select * from final
