@@ -14,7 +14,7 @@
     {#- Present value of the first `first_months` entries of a list of monthly values,
         entry m (1-based) discounted by m months. -#}
     coalesce(list_sum(list_transform(
-        list_slice({{ monthly_values }}, 1, {{ first_months }}),
-        lambda value, month: value * power(1 + {{ annual_rate }}, -month / 12)
+        range(1, cast(least(len({{ monthly_values }}), {{ first_months }}) as bigint) + 1),
+        lambda month: {{ monthly_values }}[month] * power(1 + {{ annual_rate }}, -month / 12)
     )), 0)
 {%- endmacro %}

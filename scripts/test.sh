@@ -9,7 +9,7 @@ export DBT_DUCKDB_PATH="${TEST_DUCKDB_PATH:-target/test.duckdb}"
 mkdir -p "$(dirname "$DBT_DUCKDB_PATH")"
 
 echo "test: sqlfluff lint"
-sqlfluff lint models macros analyses tests/dbt
+sqlfluff lint models analyses tests/dbt
 
 echo "test: dbt build"
 rm -f "$DBT_DUCKDB_PATH"

@@ -112,7 +112,7 @@ expected as (
         case
             when rate_prior.rate_variance > 0
                 then (power(rate_prior.mean_rate, 2) / rate_prior.rate_variance + exposure.converted_referral_count)
-                / (rate_prior.mean_rate / rate_prior.rate_variance + exposure.exposure_months)
+                    / (rate_prior.mean_rate / rate_prior.rate_variance + exposure.exposure_months)
             else rate_prior.mean_rate
         end as referral_rate_per_month,
         (1 - referral_value.joined_anyway_probability)
@@ -139,15 +139,15 @@ final as (
         case
             when referrals_file.is_present
                 then expected.expected_remaining_crv
-                + expected.referral_rate_per_month * expected.value_per_referral * expected.monthly_discount_sum
+                    + expected.referral_rate_per_month * expected.value_per_referral * expected.monthly_discount_sum
         end as expected_crv,
         case when referrals_file.is_present then trees.indirect_referral_value end as indirect_referral_value,
         case
             when referrals_file.is_present
                 then expected.realized_crv
-                + expected.expected_remaining_crv
-                + expected.referral_rate_per_month * expected.value_per_referral * expected.monthly_discount_sum
-                + trees.indirect_referral_value
+                    + expected.expected_remaining_crv
+                    + expected.referral_rate_per_month * expected.value_per_referral * expected.monthly_discount_sum
+                    + trees.indirect_referral_value
         end as crv,
         case
             when not referrals_file.is_present then 'no referrals file: CRV unknown'

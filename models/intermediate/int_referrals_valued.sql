@@ -51,7 +51,7 @@ converted as (
 
 credited as (
     select
-        converted.* exclude (conversion_rank),
+        converted.* exclude (converted.conversion_rank),
         converted.converted_at + to_months(settings.crv_horizon_months) as horizon_ends_at
     from converted
     cross join settings
@@ -69,8 +69,10 @@ joined_anyway_estimate as (
     select
         answers.answered_count,
         answers.joined_anyway_count,
-        (answers.joined_anyway_count
-            + settings.would_have_joined_anyway_prior_weight * settings.would_have_joined_anyway_prior)
+        (
+            answers.joined_anyway_count
+            + settings.would_have_joined_anyway_prior_weight * settings.would_have_joined_anyway_prior
+        )
         / (answers.answered_count + settings.would_have_joined_anyway_prior_weight)
             as joined_anyway_probability
     from answers
@@ -82,15 +84,18 @@ referee_margins as (
         credited.referee_customer_id,
         sum(transactions.margin) as referee_margin,
         sum(
-            {{ value_at_as_of('transactions.margin', 'transactions.transacted_at', 'settings.as_of_date', 'settings.annual_discount_rate') }}
+            {{ value_at_as_of(
+                'transactions.margin', 'transactions.transacted_at',
+                'settings.as_of_date', 'settings.annual_discount_rate',
+            ) }}
         ) as referee_margin_value
     from credited
     cross join settings
     inner join transactions
         on credited.referee_customer_id = transactions.customer_id
-        and transactions.transacted_at >= credited.converted_at
-        and transactions.transacted_at < credited.horizon_ends_at
-        and transactions.transacted_at < settings.as_of_cutoff_at
+            and credited.converted_at <= transactions.transacted_at
+            and credited.horizon_ends_at > transactions.transacted_at
+            and settings.as_of_cutoff_at > transactions.transacted_at
     group by credited.referee_customer_id
 ),
 
@@ -111,10 +116,14 @@ valued as (
         credited.reward_cost,
         coalesce(referee_margins.referee_margin, 0) as referee_margin_to_date,
         coalesce(referee_margins.referee_margin_value, 0) as referee_margin_value,
-        {{ value_at_as_of('credited.reward_cost', 'credited.converted_at', 'settings.as_of_date', 'settings.annual_discount_rate') }}
-            as reward_value,
-        {{ value_at_as_of('acquisition.acquisition_cost', 'credited.converted_at', 'settings.as_of_date', 'settings.annual_discount_rate') }}
-            as acquisition_cost_saved_value,
+        {{ value_at_as_of(
+            'credited.reward_cost', 'credited.converted_at',
+            'settings.as_of_date', 'settings.annual_discount_rate',
+        ) }} as reward_value,
+        {{ value_at_as_of(
+            'acquisition.acquisition_cost', 'credited.converted_at',
+            'settings.as_of_date', 'settings.annual_discount_rate',
+        ) }} as acquisition_cost_saved_value,
         greatest(
             0,
             least(

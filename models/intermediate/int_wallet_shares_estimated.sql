@@ -47,9 +47,9 @@ latest_surveys as (
     cross join settings
     where surveys.responded_at < settings.as_of_cutoff_at
     qualify row_number() over (
-        partition by surveys.customer_id
-        order by surveys.responded_at desc, surveys.response_id desc
-    ) = 1
+            partition by surveys.customer_id
+            order by surveys.responded_at desc, surveys.response_id desc
+        ) = 1
 ),
 
 spend_in_window as (
@@ -60,7 +60,7 @@ spend_in_window as (
     left join transactions
         on
             latest_surveys.customer_id = transactions.customer_id
-            and transactions.transacted_at <= latest_surveys.responded_at
+            and latest_surveys.responded_at >= transactions.transacted_at
             and {{ months_between('transactions.transacted_at', 'latest_surveys.responded_at') }}
             < latest_surveys.period_months
     group by latest_surveys.response_id
@@ -73,15 +73,15 @@ shares as (
         case
             when latest_surveys.category_spend > 0 and latest_surveys.period_months is not null
                 then least(
-                    1.0,
-                    greatest(0.0, cast(spend_in_window.our_spend_in_survey_window as double))
-                    / cast(latest_surveys.category_spend as double)
-                )
+                        1.0,
+                        greatest(0.0, cast(spend_in_window.our_spend_in_survey_window as double))
+                        / cast(latest_surveys.category_spend as double)
+                    )
         end as spend_share_of_wallet,
         case
             when latest_surveys.brands_used >= 1 and latest_surveys.brand_rank between 1 and latest_surveys.brands_used
                 then (1.0 - latest_surveys.brand_rank / (latest_surveys.brands_used + 1.0))
-                * 2.0 / latest_surveys.brands_used
+                    * 2.0 / latest_surveys.brands_used
         end as rank_rule_share_of_wallet
     from latest_surveys
     inner join spend_in_window

@@ -1,0 +1,60 @@
+"""Customer lifetime value models (shared/domain.md, "Customer lifetime value").
+
+Maximum-likelihood BG/NBD (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy
+Way") for purchase frequency and survival, Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM
+and CLV: Using Iso-Value Curves") for spend, and the discounted monthly CLV sum.
+
+Inputs are the standard per-customer summary: ``frequency`` = distinct purchase days - 1,
+``recency`` and ``T`` in weeks (days / 7), ``monetary`` = mean of the repeat purchase
+days' totals.  Everything is numpy-vectorised; fits work on distinct combinations.
+
+Failure model: ``fit_*`` never raise on data; they return ``converged=False``, NaN
+parameters and a ``message``.  The low-level prediction functions then raise
+:class:`ModelNotFittedError`; :func:`predict_clv` instead returns NaN +
+``available=False`` + ``reason`` per customer, and :meth:`ClvPrediction.to_arrow`
+turns those into SQL NULLs plus a reason column.
+"""
+
+from ._common import MIN_CUSTOMERS, ModelNotFittedError, numerical_hessian
+from .bgnbd import (
+    BgNbdFit,
+    bgnbd_expected_purchases,
+    bgnbd_expected_purchases_by_period,
+    bgnbd_log_likelihood,
+    bgnbd_probability_alive,
+    fit_bgnbd,
+)
+from .gamma_gamma import (
+    GammaGammaFit,
+    fit_gamma_gamma,
+    gamma_gamma_expected_spend,
+    gamma_gamma_log_likelihood,
+)
+from .predict import (
+    WEEKS_PER_MONTH,
+    ClvPrediction,
+    month_end_weeks,
+    monthly_discount_rate,
+    predict_clv,
+)
+
+__all__ = [
+    "MIN_CUSTOMERS",
+    "WEEKS_PER_MONTH",
+    "BgNbdFit",
+    "ClvPrediction",
+    "GammaGammaFit",
+    "ModelNotFittedError",
+    "bgnbd_expected_purchases",
+    "bgnbd_expected_purchases_by_period",
+    "bgnbd_log_likelihood",
+    "bgnbd_probability_alive",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "gamma_gamma_expected_spend",
+    "gamma_gamma_log_likelihood",
+    "month_end_weeks",
+    "monthly_discount_rate",
+    "numerical_hessian",
+    "predict_clv",
+]

@@ -1,0 +1,231 @@
+"""Predicted CLV: BG/NBD purchases x Gamma-Gamma spend x margin, discounted monthly.
+
+Conventions (shared/domain.md: "Predicted CLV sums, month by month over the horizon,
+expected purchases x expected spend x margin rate, discounted"):
+
+* A month is ``WEEKS_PER_MONTH = 365.25 / 12 / 7 ~ 4.348`` weeks.  Month m (1-based)
+  of the horizon is the interval ``(T + (m-1) * WEEKS_PER_MONTH, T + m * WEEKS_PER_MONTH]``
+  after the customer's own T (i.e. after ``as_of_date``).
+* Expected purchases in month m are the increments of the BG/NBD conditional
+  expectation (paper eq. 10) at those month ends.
+* The annual discount rate ``i`` becomes the monthly rate ``d = (1 + i)^(1/12) - 1``;
+  month m's margin is discounted by ``1 / (1 + d)^m`` (end-of-month convention).
+* predicted CLV = sum_m purchases_m * E[spend] * margin_rate / (1 + d)^m.  The
+  Gamma-Gamma expected spend does not depend on m, so per customer this is
+  P(alive) * E[spend] * margin * sum_m disc_m * increment_m(x, T), and the sum over m is
+  computed once per distinct (x, T) pair.
+
+Missing predictions: :func:`predict_clv` never raises because of the data or because a
+model could not be fitted.  A prediction that cannot be made is NaN in the arrays,
+``available`` is False and ``reason`` says why; :meth:`ClvPrediction.to_arrow` turns
+those NaNs into NULLs, so a dbt Python model returns NULL plus a reason column and no
+NaN ever looks like a measurement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._common import FloatArray, as_float_array, check_same_length, chunked_map
+from .bgnbd import BgNbdFit, _clean_recency, _cumulative_if_alive_by_pair, _probability_alive, summary_validity
+from .gamma_gamma import GammaGammaFit, _expected_spend, spend_validity
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+
+#: Weeks in an average Gregorian month.
+WEEKS_PER_MONTH = 365.25 / 12.0 / 7.0
+
+
+def monthly_discount_rate(annual_discount_rate: float) -> float:
+    """(1 + annual)^(1/12) - 1."""
+    return float((1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0)
+
+
+def month_end_weeks(horizon_months: int, weeks_per_month: float = WEEKS_PER_MONTH) -> FloatArray:
+    """Ends of months 1..H in weeks after T."""
+    return np.arange(1, horizon_months + 1, dtype=np.float64) * weeks_per_month
+
+
+@dataclass(frozen=True)
+class ClvPrediction:
+    """Per-customer predictions from :func:`predict_clv` (all arrays of length n).
+
+    NaN marks "not predicted" and only ever appears together with ``available=False``
+    (for ``predicted_clv``) and a non-null ``reason``; components can be available when
+    the CLV is not (e.g. expected purchases without a margin rate).  Use
+    :meth:`to_arrow` to hand results to SQL: NaNs become NULLs there.
+    """
+
+    #: discounted margin over the horizon
+    predicted_clv: FloatArray
+    #: expected number of purchases (purchase days) over the horizon, undiscounted
+    expected_purchases: FloatArray
+    #: Gamma-Gamma conditional expected transaction value
+    expected_spend: FloatArray
+    #: BG/NBD P(alive at as_of_date)
+    probability_alive: FloatArray
+    #: True where predicted_clv is a number
+    available: np.ndarray
+    #: None where available, else why not (model not fitted, invalid input, margin missing)
+    reason: np.ndarray
+    horizon_months: int
+    annual_discount_rate: float
+    monthly_discount_rate: float
+
+    def to_arrow(self, customer_id: ArrayLike | None = None) -> pa.Table:
+        """A pyarrow Table with NULL wherever a value is not predicted, and a
+        ``clv_prediction_reason`` column (NULL when the CLV is available)."""
+        import pyarrow as pa
+
+        cols: dict[str, Any] = {}
+        if customer_id is not None:
+            cols["customer_id"] = pa.array(customer_id)
+        for name in ("predicted_clv", "expected_purchases", "expected_spend", "probability_alive"):
+            arr = getattr(self, name)
+            cols[name] = pa.array(arr, type=pa.float64(), mask=~np.isfinite(arr))
+        cols["clv_prediction_reason"] = pa.array(self.reason.tolist(), type=pa.string())
+        return pa.table(cols)
+
+
+class _Reasons:
+    """Per-row reason strings kept as small integer codes (fast on millions of rows);
+    the first reason set for a row wins."""
+
+    def __init__(self, n: int) -> None:
+        self.codes = np.zeros(n, dtype=np.int32)
+        self.messages: list[str | None] = [None]
+
+    def _code(self, message: str) -> int:
+        if message not in self.messages:
+            self.messages.append(message)
+        return self.messages.index(message)
+
+    def set_mask(self, mask: np.ndarray, message: str) -> None:
+        mask = mask & (self.codes == 0)
+        if mask.any():
+            self.codes[mask] = self._code(message)
+
+    def set_all(self, message: str) -> None:
+        self.set_mask(np.ones(len(self.codes), dtype=bool), message)
+
+    def set_rows(self, mask: np.ndarray, per_row: np.ndarray) -> None:
+        for message in set(per_row[mask & (self.codes == 0)].tolist()):
+            self.set_mask(mask & (per_row == message), message)
+
+    def to_array(self) -> np.ndarray:
+        return np.array(self.messages, dtype=object)[self.codes]
+
+
+def _broadcast_margin(margin_rate: float | ArrayLike, n: int) -> FloatArray:
+    if np.ndim(margin_rate) == 0:
+        return np.full(n, float(margin_rate))  # type: ignore[arg-type]
+    arr = as_float_array(margin_rate, "margin_rate")
+    if len(arr) != n:
+        raise ValueError(f"margin_rate has length {len(arr)}, expected a scalar or {n}")
+    return arr
+
+
+def predict_clv(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    monetary: ArrayLike,
+    bgnbd: BgNbdFit,
+    gamma_gamma: GammaGammaFit,
+    *,
+    horizon_months: int = 12,
+    margin_rate: float | ArrayLike = 1.0,
+    annual_discount_rate: float = 0.0,
+    weeks_per_month: float = WEEKS_PER_MONTH,
+) -> ClvPrediction:
+    """Predicted CLV per customer (see the module docstring for the conventions).
+
+    ``frequency``, ``recency``, ``T`` (weeks) and ``monetary`` are the domain summary;
+    ``monetary`` of one-time buyers is ignored (may be NULL/NaN).  ``margin_rate`` is
+    a scalar or one value per customer (NaN -> that customer's CLV is not predicted;
+    a negative rate, a loss-making customer, gives a negative CLV).
+
+    Raises ``ValueError`` only for bad settings (negative horizon, discount rate <= -1,
+    mismatched lengths); never for a model that is not fitted or for invalid rows,
+    which come back as NaN with ``available=False`` and a ``reason``.
+    """
+    if int(horizon_months) != horizon_months or horizon_months < 0:
+        raise ValueError("horizon_months must be a non-negative integer")
+    horizon_months = int(horizon_months)
+    if not np.isfinite(annual_discount_rate) or annual_discount_rate <= -1.0:
+        raise ValueError("annual_discount_rate must be finite and > -1")
+    if not np.isfinite(weeks_per_month) or weeks_per_month <= 0:
+        raise ValueError("weeks_per_month must be finite and > 0")
+
+    x = as_float_array(frequency, "frequency")
+    t_x = as_float_array(recency, "recency")
+    Ta = as_float_array(T, "T")
+    m = as_float_array(monetary, "monetary")
+    n = check_same_length(frequency=x, recency=t_x, T=Ta, monetary=m)
+    margin = _broadcast_margin(margin_rate, n)
+    d_month = monthly_discount_rate(annual_discount_rate)
+
+    valid_bg, reasons_bg = summary_validity(x, t_x, Ta)
+    valid_gg, reasons_gg = spend_validity(x, m)
+    palive, purchases, spend, clv = (np.full(n, np.nan) for _ in range(4))
+    ends = month_end_weeks(horizon_months, weeks_per_month)
+    discount = (1.0 + d_month) ** -np.arange(1, horizon_months + 1, dtype=np.float64)
+    bg_params = (bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b)
+
+    def rows(sl: slice) -> None:
+        """Everything per customer for the rows in ``sl`` (run in threads on big inputs;
+        each chunk de-duplicates its own (x, T) pairs)."""
+        disc = np.full(sl.stop - sl.start, np.nan)
+        if bgnbd.converged:
+            ok = valid_bg[sl]
+            sel: slice | np.ndarray = slice(None) if ok.all() else np.flatnonzero(ok)
+            xv, Tv = x[sl][sel], Ta[sl][sel]
+            pa_v = _probability_alive(xv, _clean_recency(xv, t_x[sl][sel], Tv), Tv, *bg_params)
+            palive[sl][sel] = pa_v
+            if horizon_months == 0 or len(xv) == 0:
+                purchases[sl][sel] = 0.0
+                disc[sel] = 0.0
+            else:
+                inverse, cum = _cumulative_if_alive_by_pair(xv, Tv, ends, bg_params)
+                increments = np.diff(cum, axis=1, prepend=0.0)
+                purchases[sl][sel] = pa_v * cum[inverse, -1]
+                disc[sel] = pa_v * (increments @ discount)[inverse]
+        if gamma_gamma.converged:
+            ok = valid_gg[sl]
+            sel = slice(None) if ok.all() else np.flatnonzero(ok)
+            spend[sl][sel] = _expected_spend(x[sl][sel], m[sl][sel], gamma_gamma.p, gamma_gamma.q, gamma_gamma.v)
+        with np.errstate(invalid="ignore", over="ignore"):
+            clv[sl] = disc * spend[sl] * margin[sl]
+
+    chunked_map(rows, n)
+    available = np.isfinite(clv)
+    clv[~available] = np.nan
+
+    # reasons: model-level first, then row-level; the first one recorded for a row wins
+    reasons = _Reasons(n)
+    if not bgnbd.converged:
+        reasons.set_all(f"BG/NBD model not fitted: {bgnbd.message}")
+    if not gamma_gamma.converged:
+        reasons.set_all(f"Gamma-Gamma model not fitted: {gamma_gamma.message}")
+    if not available.all():
+        reasons.set_rows(~valid_bg, reasons_bg)
+        reasons.set_rows(~valid_gg, reasons_gg)
+        reasons.set_mask(~np.isfinite(margin), "margin rate missing")
+        reasons.set_mask(~available, "prediction not finite")
+    reason = reasons.to_array()
+    return ClvPrediction(
+        predicted_clv=clv,
+        expected_purchases=purchases,
+        expected_spend=spend,
+        probability_alive=palive,
+        available=available,
+        reason=reason,
+        horizon_months=horizon_months,
+        annual_discount_rate=float(annual_discount_rate),
+        monthly_discount_rate=d_month,
+    )

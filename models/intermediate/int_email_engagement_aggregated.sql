@@ -1,0 +1,169 @@
+-- Email engagement per customer known on as_of_date, from events up to as_of_date,
+-- modelled like Fivetran's email packages (dbt_klaviyo): a message is one customer x
+-- campaign; it is delivered when it has a delivery, open, click or forward event and
+-- no bounce (a bounced message is not delivered and its opens, clicks and forwards do
+-- not count); an opened or clicked message counts once however many opens or clicks
+-- it had (unique opens and clicks). Rates are over delivered messages. Events without
+-- a campaign belong to no message; they still count for the unsubscribe and complaint
+-- flags. Percentile ranks (0-1, percent_rank) are among customers with delivered mail.
+with
+
+customers as (
+    select * from {{ ref('stg_raw__customers') }}
+),
+
+events as (
+    select * from {{ ref('stg_raw__email_events') }}
+),
+
+inventory as (
+    select * from {{ ref('stg_raw__table_inventory') }}
+),
+
+settings as (
+    select * from {{ ref('int_analysis_settings') }}
+),
+
+events_file as (
+    select is_present from inventory
+    where table_name = 'email_events'
+),
+
+known_customers as (
+    select customers.customer_id
+    from customers
+    cross join settings
+    where customers.created_at < settings.as_of_cutoff_at
+),
+
+events_to_date as (
+    select events.*
+    from events
+    cross join settings
+    where events.occurred_at < settings.as_of_cutoff_at
+),
+
+messages as (
+    select
+        customer_id,
+        campaign_id,
+        count(*) filter (where event_type = 'bounce') > 0 as is_bounced,
+        count(*) filter (where event_type in ('delivered', 'open', 'click', 'forward')) > 0 as has_delivery_evidence,
+        count(*) filter (where event_type = 'open') as open_event_count,
+        count(*) filter (where event_type = 'click') as click_event_count,
+        count(*) filter (where event_type = 'forward') as forward_event_count,
+        coalesce(sum(forward_recipients) filter (where event_type = 'forward'), 0) as forward_recipient_count,
+        max(occurred_at) filter (where event_type = 'click') as last_clicked_at
+    from events_to_date
+    where campaign_id is not null
+    group by customer_id, campaign_id
+),
+
+messages_classified as (
+    select
+        *,
+        has_delivery_evidence and not is_bounced as is_delivered
+    from messages
+),
+
+per_customer_messages as (
+    select
+        customer_id,
+        count(*) as message_count,
+        count(*) filter (where is_bounced) as bounced_message_count,
+        count(*) filter (where is_delivered) as delivered_message_count,
+        count(*) filter (where is_delivered and open_event_count > 0) as unique_open_count,
+        coalesce(sum(open_event_count) filter (where is_delivered), 0) as total_open_count,
+        count(*) filter (where is_delivered and click_event_count > 0) as unique_click_count,
+        coalesce(sum(click_event_count) filter (where is_delivered), 0) as total_click_count,
+        coalesce(sum(forward_event_count) filter (where is_delivered), 0) as forward_count,
+        coalesce(sum(forward_recipient_count) filter (where is_delivered), 0) as forward_recipient_count,
+        max(last_clicked_at) filter (where is_delivered) as last_clicked_at
+    from messages_classified
+    group by customer_id
+),
+
+per_customer_flags as (
+    select
+        customer_id,
+        count(*) filter (where event_type = 'unsubscribe') > 0 as has_unsubscribed,
+        count(*) filter (where event_type = 'complaint') > 0 as has_complained
+    from events_to_date
+    group by customer_id
+),
+
+joined as (
+    select
+        known_customers.customer_id,
+        events_file.is_present as has_email_events_file,
+        per_customer_messages.message_count,
+        per_customer_messages.bounced_message_count,
+        per_customer_messages.delivered_message_count,
+        per_customer_messages.unique_open_count,
+        per_customer_messages.total_open_count,
+        per_customer_messages.unique_click_count,
+        per_customer_messages.total_click_count,
+        per_customer_messages.forward_count,
+        per_customer_messages.forward_recipient_count,
+        per_customer_messages.last_clicked_at,
+        per_customer_flags.has_unsubscribed,
+        per_customer_flags.has_complained,
+        settings.as_of_date
+    from known_customers
+    cross join events_file
+    cross join settings
+    left join per_customer_messages
+        on known_customers.customer_id = per_customer_messages.customer_id
+    left join per_customer_flags
+        on known_customers.customer_id = per_customer_flags.customer_id
+),
+
+-- A customer with delivered mail is ranked; everyone else gets NULL ranks.
+ranked as (
+    select
+        customer_id,
+        percent_rank() over (order by unique_open_count) as open_percentile,
+        percent_rank() over (order by unique_click_count) as click_percentile,
+        percent_rank() over (order by forward_count, forward_recipient_count) as forward_percentile
+    from joined
+    where delivered_message_count > 0
+),
+
+final as (
+    select
+        joined.customer_id,
+        joined.has_email_events_file,
+        case
+            when not joined.has_email_events_file then 'no_email_events_file'
+            when joined.message_count is null then 'never_emailed'
+            when joined.delivered_message_count = 0 then 'nothing_delivered'
+            else 'delivered'
+        end as email_engagement_status,
+        {% for column in [
+            'message_count', 'bounced_message_count', 'delivered_message_count',
+            'unique_open_count', 'total_open_count', 'unique_click_count', 'total_click_count',
+            'forward_count', 'forward_recipient_count',
+        ] %}
+            case when joined.has_email_events_file then coalesce(joined.{{ column }}, 0) end as {{ column }},
+        {% endfor %}
+        case
+            when joined.delivered_message_count > 0
+                then joined.unique_open_count / joined.delivered_message_count
+        end as unique_open_rate,
+        case
+            when joined.delivered_message_count > 0
+                then joined.unique_click_count / joined.delivered_message_count
+        end as unique_click_rate,
+        joined.last_clicked_at,
+        date_diff('day', cast(joined.last_clicked_at as date), joined.as_of_date) as days_since_last_click,
+        case when joined.has_email_events_file then coalesce(joined.has_unsubscribed, false) end as has_unsubscribed,
+        case when joined.has_email_events_file then coalesce(joined.has_complained, false) end as has_complained,
+        ranked.open_percentile,
+        ranked.click_percentile,
+        ranked.forward_percentile
+    from joined
+    left join ranked
+        on joined.customer_id = ranked.customer_id
+)
+
+select * from final
