@@ -179,3 +179,54 @@ def test_broken_columns_stop_the_build_naming_file_and_column(tmp_path, change, 
     result = run_dbt(raw, tmp_path / "build")
     assert result.returncode != 0
     assert f"Raw file '{path}'" in result.output and message in result.output, result.output[-3000:]
+
+
+def test_purchase_summary_matches_lifetimes(clean_build):
+    """The SQL summary (int_customers_rfm_summarised) equals lifetimes' own summary of the
+    raw transactions, once refunds are netted against the day of the purchase they reverse."""
+    import numpy as np
+    import pandas as pd
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    raw, result = clean_build
+    with duckdb.connect() as con:
+        transactions = con.execute(
+            f"select transaction_id, customer_id, transacted_at, transaction_type, amount, currency,"
+            f" refunded_transaction_id from read_parquet('{raw / 'transactions.parquet'}')"
+        ).df()
+    rates = pd.read_csv(Path(__file__).resolve().parents[2] / "seeds" / "currency_rates.csv")
+    usd_per_unit = transactions["currency"].map(rates.set_index("currency")["usd_per_unit"])
+    converted = transactions["amount"].astype(float) * usd_per_unit
+    # Cents rounded half away from zero, as DuckDB casts to DECIMAL(18, 2).
+    transactions["usd"] = np.trunc(converted * 100 + np.sign(converted) * 0.5) / 100
+    transactions["day"] = transactions["transacted_at"].dt.floor("D")
+    purchase_day = transactions.set_index("transaction_id")["day"]
+    is_refund = transactions["transaction_type"] == "refund"
+    transactions["purchase_day"] = transactions["day"].where(
+        ~is_refund, transactions["refunded_transaction_id"].map(purchase_day).fillna(transactions["day"])
+    )
+    daily = transactions.assign(is_purchase=~is_refund).groupby(["customer_id", "purchase_day"], as_index=False).agg(
+        net=("usd", "sum"), purchases=("is_purchase", "sum")
+    )
+    daily = daily[(daily["purchases"] > 0) & (daily["net"] > 0)]
+    as_of = result.query("select as_of_date from intermediate.int_analysis_settings")[0][0]
+    expected = summary_data_from_transaction_data(
+        daily, "customer_id", "purchase_day", monetary_value_col="net",
+        observation_period_end=pd.Timestamp(as_of), freq="D",
+    ).sort_index()
+
+    ours = pd.DataFrame(
+        result.query(
+            "select customer_id, frequency, recency_weeks, t_weeks, monetary_value"
+            " from intermediate.int_customers_rfm_summarised order by customer_id"
+        ),
+        columns=["customer_id", "frequency", "recency_weeks", "t_weeks", "monetary_value"],
+    ).set_index("customer_id")
+
+    assert list(ours.index) == list(expected.index)
+    np.testing.assert_array_equal(ours["frequency"].to_numpy(), expected["frequency"].to_numpy())
+    np.testing.assert_allclose(ours["recency_weeks"].to_numpy(float), expected["recency"].to_numpy() / 7, rtol=1e-12)
+    np.testing.assert_allclose(ours["t_weeks"].to_numpy(float), expected["T"].to_numpy() / 7, rtol=1e-12)
+    # lifetimes reports 0 where we report NULL (no repeat day: no repeat spend to average).
+    ours_monetary = ours["monetary_value"].astype(float).fillna(0).to_numpy()
+    np.testing.assert_allclose(ours_monetary, expected["monetary_value"].to_numpy(), rtol=1e-9, atol=1e-9)
