@@ -12,18 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from customer_value.generator.config import TABLES as RAW_TABLES
 from dbt_helpers import generate, run_dbt
-
-RAW_TABLES = [
-    "customers",
-    "transactions",
-    "email_campaigns",
-    "email_events",
-    "referrals",
-    "social_profiles",
-    "community_activity",
-    "wallet_surveys",
-]
 
 
 def assert_build_ok(result) -> None:
