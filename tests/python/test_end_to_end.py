@@ -220,3 +220,38 @@ def test_purchase_summary_matches_lifetimes(clean_build):
     # lifetimes reports 0 where we report NULL (no repeat day: no repeat spend to average).
     ours_monetary = ours["monetary_value"].astype(float).fillna(0).to_numpy()
     np.testing.assert_allclose(ours_monetary, expected["monetary_value"].to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_crv_recovers_the_simulated_referral_behaviour(clean_build):
+    """The generator knows who would have joined anyway and each customer's referral rate."""
+    import numpy as np
+
+    raw, result = clean_build
+    truth = json.loads((raw / "_truth" / "parameters.json").read_text())["referrals"]
+
+    # Unanswered referees get the share among answered ones (shrunk a little toward the prior).
+    [(answered, estimate)] = result.query(
+        "select count(*) filter (where would_have_joined_anyway is not null),"
+        " any_value(joined_anyway_probability) filter (where would_have_joined_anyway is null)"
+        " from intermediate.int_referrals_valued"
+    )
+    share = truth["would_have_joined_share"]
+    assert answered > 100
+    assert abs(estimate - share) < 3 * np.sqrt(share * (1 - share) / answered) + 20 / (answered + 20) * 0.05
+
+    # Expected future referrals follow the true referral rates; influencers far above the rest.
+    with duckdb.connect(str(result.database), read_only=True) as con:
+        rows = con.execute(
+            f"select latent.referral_rate, latent.is_influencer, segments.expected_future_referrals"
+            f" from marts.customer_segments as segments"
+            f" inner join read_parquet('{raw / '_truth' / 'customer_latent.parquet'}') as latent"
+            f" on segments.customer_id = latent.customer_id"
+        ).fetchall()
+    true_rate, is_influencer, expected = (np.array(column, dtype=float) for column in zip(*rows))
+    true_expected = true_rate * truth["conversion_probability"] * 365.25 / 7  # converted, next 12 months
+    assert abs(expected.sum() / true_expected.sum() - 1) < 0.15
+    quintile_means = [expected[part].mean() for part in np.array_split(np.argsort(true_expected), 5)]
+    assert np.all(np.diff(quintile_means) > 0), quintile_means
+    influencer_mean = expected[is_influencer == 1].mean()
+    regular_mean = expected[is_influencer == 0].mean()
+    assert influencer_mean > 5 * regular_mean
