@@ -52,10 +52,13 @@ def margin_by_month(frequency, recency, age, expected_spend, margin_rate, bgnbd,
     try:
         purchases = bgnbd_expected_purchases_by_period(frequency, recency, age, bgnbd, month_end_weeks(months))
     except ModelNotFittedError:
-        return pa.nulls(len(frequency), type=pa.list_(pa.float64()))
+        return pa.nulls(len(frequency), type=pa.large_list(pa.float64()))
     values = purchases * (expected_spend * margin_rate)[:, None]
     known = np.isfinite(values).all(axis=1)
-    return pa.array([list(row) if ok else None for row, ok in zip(values, known)], type=pa.list_(pa.float64()))
+    offsets = pa.array(np.arange(len(values) + 1, dtype=np.int64) * values.shape[1])
+    return pa.LargeListArray.from_arrays(
+        offsets, pa.array(values.ravel()), type=pa.large_list(pa.float64()), mask=pa.array(~known)
+    )
 
 
 def model(dbt, session):
