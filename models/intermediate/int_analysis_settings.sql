@@ -9,12 +9,10 @@ transactions as (
 resolved as (
     -- An aggregate, so exactly one row whether or not the date comes from the var.
     select
-        {% if var('as_of_date') %}
-            cast('{{ var("as_of_date") }}' as date)
-        {% else %}
+        coalesce(
+            cast(nullif('{{ var("as_of_date") }}', '') as date),
             cast(max(transacted_at) as date)
-        {% endif %} as as_of_date,
-        count(*) as n_transactions
+        ) as as_of_date
     from transactions
 ),
 

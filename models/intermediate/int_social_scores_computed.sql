@@ -8,7 +8,7 @@
 --     brand mentions x the network's participation weight (seed social_network_weights:
 --     tight-knit communities above diffuse ones) x the audience weight (public or
 --     intimate), plus points per network the customer is active in, per recipient of an
---     email forward, and per converted referee they brought (stg_raw__referrals, each
+--     email forward, and per converted referee they brought (int_referrals_valued, each
 --     referee credited to the earliest referral that converted them);
 --   reach: contacts (followers) across networks x the network's reach weight, on a log
 --     scale: 100 x log10(1 + contacts) / log10(1 + var social_reach_full_score_contacts),
@@ -35,6 +35,10 @@ profiles as (
 
 referrals as (
     select * from {{ ref('stg_raw__referrals') }}
+),
+
+credited_referrals as (
+    select * from {{ ref('int_referrals_valued') }}
 ),
 
 email as (
@@ -190,26 +194,12 @@ referral_attempts as (
     group by referrals.referrer_customer_id
 ),
 
-credited_referees as (
-    select
-        referrals.referrer_customer_id as customer_id,
-        referrals.referee_customer_id
-    from referrals
-    cross join settings
-    where referrals.is_converted
-        and coalesce(referrals.converted_at, referrals.referred_at) < settings.as_of_cutoff_at
-    qualify row_number() over (
-            partition by referrals.referee_customer_id
-            order by coalesce(referrals.converted_at, referrals.referred_at), referrals.referral_id
-        ) = 1
-),
-
 referees as (
     select
-        customer_id,
+        referrer_customer_id as customer_id,
         count(*) as converted_referee_count
-    from credited_referees
-    group by customer_id
+    from credited_referrals
+    group by referrer_customer_id
 ),
 
 joined as (

@@ -47,10 +47,10 @@ margin_to_date as (
         transactions.customer_id,
         sum(transactions.amount) as net_revenue_to_date,
         sum(transactions.margin) as historical_clv,
-        coalesce(sum(transactions.amount) filter (
+        sum(transactions.amount) filter (
             where transactions.transacted_at
             >= settings.as_of_cutoff_at - to_months({{ var('light_buyer_window_months') }})
-        ), 0) as recent_net_revenue
+        ) as recent_net_revenue
     from transactions
     cross join settings
     group by transactions.customer_id
@@ -167,9 +167,11 @@ flagged as (
         and recent_spend_percentile < {{ var('light_buyer_spend_percentile') }}
         and coalesce(share_of_wallet >= {{ var('loyal_share_of_wallet') }}, false) as is_loyal_light_buyer,
         coalesce(
-            forward_count > 0 and forward_percentile >= {{ var('email_advocate_percentile') }}
-            or open_percentile >= {{ var('email_advocate_percentile') }}
-            and click_percentile >= {{ var('email_advocate_percentile') }},
+            (forward_count > 0 and forward_percentile >= {{ var('email_advocate_percentile') }})
+            or (
+                open_percentile >= {{ var('email_advocate_percentile') }}
+                and click_percentile >= {{ var('email_advocate_percentile') }}
+            ),
             false
         ) as is_email_advocate
     from ranked
