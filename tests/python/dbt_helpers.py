@@ -63,3 +63,9 @@ def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -
         text=True,
     )
     return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
+
+
+def assert_build_ok(result: DbtResult) -> None:
+    """The dbt command succeeded and printed no warning."""
+    assert result.returncode == 0, result.output[-5000:]
+    assert "[WARNING]" not in result.output, result.output[-5000:]

@@ -10,15 +10,12 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
 from customer_value.generator.config import TABLES as RAW_TABLES
-from dbt_helpers import generate, run_dbt
-
-
-def assert_build_ok(result) -> None:
-    assert result.returncode == 0, result.output[-5000:]
-    assert "[WARNING]" not in result.output, result.output[-5000:]
+from dbt_helpers import PROJECT_DIR, assert_build_ok, generate, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -174,9 +171,7 @@ def test_broken_columns_stop_the_build_naming_file_and_column(tmp_path, change, 
 def test_purchase_summary_matches_lifetimes(clean_build):
     """The SQL summary (int_customers_rfm_summarised) equals lifetimes' own summary of the
     raw transactions, once refunds are netted against the day of the purchase they reverse."""
-    import numpy as np
-    import pandas as pd
-    from lifetimes.utils import summary_data_from_transaction_data
+    from lifetimes.utils import summary_data_from_transaction_data  # the independent implementation
 
     raw, result = clean_build
     with duckdb.connect() as con:
@@ -184,7 +179,7 @@ def test_purchase_summary_matches_lifetimes(clean_build):
             f"select transaction_id, customer_id, transacted_at, transaction_type, amount, currency,"
             f" refunded_transaction_id from read_parquet('{raw / 'transactions.parquet'}')"
         ).df()
-    rates = pd.read_csv(Path(__file__).resolve().parents[2] / "seeds" / "currency_rates.csv")
+    rates = pd.read_csv(PROJECT_DIR / "seeds" / "currency_rates.csv")
     usd_per_unit = transactions["currency"].map(rates.set_index("currency")["usd_per_unit"])
     converted = transactions["amount"].astype(float) * usd_per_unit
     # Cents rounded half away from zero, as DuckDB casts to DECIMAL(18, 2).
@@ -224,8 +219,6 @@ def test_purchase_summary_matches_lifetimes(clean_build):
 
 def test_crv_recovers_the_simulated_referral_behaviour(clean_build):
     """The generator knows who would have joined anyway and each customer's referral rate."""
-    import numpy as np
-
     raw, result = clean_build
     truth = json.loads((raw / "_truth" / "parameters.json").read_text())["referrals"]
 

@@ -12,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dbt_helpers import generate, run_dbt
+from dbt_helpers import assert_build_ok, generate, run_dbt
 
 ENGAGEMENT_MODELS = ["int_wallet_shares_estimated", "int_email_engagement_aggregated", "int_social_scores_computed"]
 OPTIONAL_SOCIAL_FILES = ["email_events", "referrals", "social_profiles", "community_activity", "wallet_surveys"]
-
-
-def assert_build_ok(result) -> None:
-    assert result.returncode == 0, result.output[-5000:]
-    assert "[WARNING]" not in result.output, result.output[-5000:]
 
 
 def latent(raw: Path) -> str:
