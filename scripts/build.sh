@@ -8,4 +8,5 @@ source scripts/setup.sh
 export DBT_DUCKDB_PATH="${DBT_DUCKDB_PATH:-data/customer_value.duckdb}"
 mkdir -p "$(dirname "$DBT_DUCKDB_PATH")"
 dbt build "$@"
-echo "build: done; query it with: duckdb $DBT_DUCKDB_PATH -c 'select * from marts.customer_segments limit 10'"
+echo "build: done; query it with:"
+echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$DBT_DUCKDB_PATH', read_only=True).sql('select * from marts.customer_segments limit 5'))\""
