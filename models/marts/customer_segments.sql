@@ -195,7 +195,7 @@ final as (
             else email_engagement_status = 'delivered'
                 and not has_unsubscribed
                 and not has_complained
-                and coalesce(days_since_last_click >= {{ var('share_prompt_days_without_click') }}, true)
+                and coalesce(days_since_last_click >= {{ var('share_prompt_window_days') }}, true)
         end as is_due_share_prompt
     from flagged
 )

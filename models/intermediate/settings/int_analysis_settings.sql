@@ -1,5 +1,7 @@
 -- The run's settings as one row, resolved: the analysis date (var as_of_date, or the
--- last transaction day in the data) and the horizons and rates every measure uses.
+-- last transaction day in the data) and the horizons and rates of CLV and CRV. Every
+-- model reads settings from here (or its siblings int_segment_settings and
+-- int_social_settings), never from vars, so unit tests pass settings as rows.
 with
 
 transactions as (
@@ -28,6 +30,7 @@ final as (
         cast({{ var('would_have_joined_anyway_prior') }} as double) as would_have_joined_anyway_prior,
         cast({{ var('would_have_joined_anyway_prior_weight') }} as double) as would_have_joined_anyway_prior_weight,
         cast({{ var('referral_decay') }} as double) as referral_decay,
+        cast({{ var('referral_max_depth') }} as integer) as referral_max_depth,
         cast({{ var('default_margin_rate') }} as double) as default_margin_rate
     from resolved
 )

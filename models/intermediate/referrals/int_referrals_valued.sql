@@ -1,15 +1,20 @@
--- The value of each converted referral to its referrer (Kumar, Petersen & Leone),
--- one row per referee, credited to the earliest referral that converted them, up to
--- as_of_date. Every money column is valued at as_of_date (macros/finance.sql).
+-- The value of each credited referral (int_referrals_credited) to its referrer, after
+-- Kumar, Petersen & Leone:
 --
 --   value = (1 - p) x (referee margin in the horizon - reward) + acquisition cost saved
 --
 -- where p is the probability that the referee would have joined anyway: their own
 -- answer (1 or 0) or, unanswered, the share among answered referrals shrunk toward
--- var would_have_joined_anyway_prior. The realized part uses the referee's margin
--- already earned; the expected part the referee's predicted margin for the months of
--- the horizon that are still to come.
+-- var would_have_joined_anyway_prior. The horizon starts on the day of conversion
+-- (a first purchase and its conversion record are often minutes apart, in either
+-- order). realized_value counts the margin already earned at face value, like
+-- historical CLV; expected_remaining_value discounts the referee's predicted margin
+-- for the months of the horizon still to come to as_of_date.
 with
+
+credited_referrals as (
+    select * from {{ ref('int_referrals_credited') }}
+),
 
 referrals as (
     select * from {{ ref('stg_raw__referrals') }}
@@ -31,31 +36,15 @@ settings as (
     select * from {{ ref('int_analysis_settings') }}
 ),
 
-converted as (
-    select
-        referrals.referral_id,
-        referrals.referrer_customer_id,
-        referrals.referee_customer_id,
-        coalesce(referrals.converted_at, referrals.referred_at) as converted_at,
-        coalesce(referrals.reward_cost, 0) as reward_cost,
-        referrals.would_have_joined_anyway,
-        row_number() over (
-            partition by referrals.referee_customer_id
-            order by coalesce(referrals.converted_at, referrals.referred_at), referrals.referral_id
-        ) as conversion_rank
-    from referrals
-    cross join settings
-    where referrals.is_converted
-        and coalesce(referrals.converted_at, referrals.referred_at) < settings.as_of_cutoff_at
-),
-
 credited as (
     select
-        converted.* exclude (converted.conversion_rank),
-        converted.converted_at + to_months(settings.crv_horizon_months) as horizon_ends_at
-    from converted
+        credited_referrals.*,
+        coalesce(referrals.reward_cost, 0) as reward_cost,
+        cast(credited_referrals.converted_on + to_months(settings.crv_horizon_months) as timestamp) as horizon_ends_at
+    from credited_referrals
     cross join settings
-    where converted.conversion_rank = 1
+    inner join referrals
+        on credited_referrals.referral_id = referrals.referral_id
 ),
 
 answers as (
@@ -82,20 +71,12 @@ joined_anyway_estimate as (
 referee_margins as (
     select
         credited.referee_customer_id,
-        sum(transactions.margin) as referee_margin,
-        sum(
-            {{ value_at_as_of(
-                'transactions.margin', 'transactions.transacted_at',
-                'settings.as_of_date', 'settings.annual_discount_rate',
-            ) }}
-        ) as referee_margin_value
+        sum(transactions.margin) as referee_margin
     from credited
-    cross join settings
     inner join transactions
         on credited.referee_customer_id = transactions.customer_id
-            and credited.converted_at <= transactions.transacted_at
+            and credited.converted_on <= transactions.transacted_on
             and credited.horizon_ends_at > transactions.transacted_at
-            and settings.as_of_cutoff_at > transactions.transacted_at
     group by credited.referee_customer_id
 ),
 
@@ -115,15 +96,7 @@ valued as (
         end as joined_anyway_probability,
         credited.reward_cost,
         coalesce(referee_margins.referee_margin, 0) as referee_margin_to_date,
-        coalesce(referee_margins.referee_margin_value, 0) as referee_margin_value,
-        {{ value_at_as_of(
-            'credited.reward_cost', 'credited.converted_at',
-            'settings.as_of_date', 'settings.annual_discount_rate',
-        ) }} as reward_value,
-        {{ value_at_as_of(
-            'acquisition.acquisition_cost', 'credited.converted_at',
-            'settings.as_of_date', 'settings.annual_discount_rate',
-        ) }} as acquisition_cost_saved_value,
+        acquisition.acquisition_cost as acquisition_cost_saved,
         greatest(
             0,
             least(
@@ -155,11 +128,9 @@ final as (
         joined_anyway_probability,
         reward_cost,
         referee_margin_to_date,
-        referee_margin_value,
-        reward_value,
-        acquisition_cost_saved_value,
-        (1 - joined_anyway_probability) * (referee_margin_value - reward_value)
-        + acquisition_cost_saved_value as realized_value,
+        acquisition_cost_saved,
+        (1 - joined_anyway_probability) * (referee_margin_to_date - reward_cost)
+        + acquisition_cost_saved as realized_value,
         remaining_horizon_months,
         (1 - joined_anyway_probability)
         * {{ discounted_list_sum('expected_margin_by_month', 'remaining_horizon_months', 'annual_discount_rate') }}

@@ -35,7 +35,8 @@ descendants as (
     from descendants
     inner join referrals
         on descendants.descendant_customer_id = referrals.referrer_customer_id
-    where descendants.level < {{ var('referral_max_depth') }}
+    cross join settings
+    where descendants.level < settings.referral_max_depth
 ),
 
 below as (

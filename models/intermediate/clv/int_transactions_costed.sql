@@ -39,6 +39,29 @@ costed as (
         on in_window.product_category = category_margins.product_category
 ),
 
+refunds_matched as (
+    select
+        costed.* replace (
+            cast(
+                purchases.estimated_cost * (costed.amount / purchases.amount) as decimal(18, 2)
+            ) as estimated_cost
+        )
+    from costed
+    inner join costed as purchases
+        on costed.refunded_transaction_id = purchases.transaction_id
+    where costed.is_refund
+        and not purchases.is_refund
+),
+
+reconciled as (
+    select * from refunds_matched
+    union all
+    select costed.*
+    from costed
+    anti join refunds_matched
+        on costed.transaction_id = refunds_matched.transaction_id
+),
+
 final as (
     select
         transaction_id,
@@ -53,7 +76,7 @@ final as (
         has_recorded_cost,
         estimated_cost as cost,
         amount - estimated_cost as margin
-    from costed
+    from reconciled
 )
 
 select * from final

@@ -3,14 +3,22 @@
 --   expected_crv: the referees' predicted margin still inside their horizon, plus the
 --     referrals still to come over the horizon: the customer's own rate of converted
 --     referrals shrunk toward the population's (empirical-Bayes Gamma-Poisson, moments
---     estimator), times the value of one referral, discounted month by month;
+--     estimator), times the chance the customer is still alive, times the value of one
+--     referral, discounted month by month. A buyer is alive with their BG/NBD P(alive)
+--     (1 when the models could not be fitted); a prospect has no purchase process, so
+--     one counts as alive only while their last referee converted within the last
+--     crv_horizon_months (0 otherwise);
 --   indirect_referral_value: referrals further down the tree, weighted by referral_decay;
 --   crv = realized + expected + indirect.
 -- NULL with crv_status saying so when the referrals file is absent.
 with
 
 customers as (
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('int_customers_filtered') }}
+),
+
+predictions as (
+    select * from {{ ref('int_customers_clv_predicted') }}
 ),
 
 referrals as (
@@ -25,17 +33,12 @@ acquisition as (
     select * from {{ ref('int_acquisition_costs_blended') }}
 ),
 
-inventory as (
-    select * from {{ ref('stg_raw__table_inventory') }}
+files as (
+    select * from {{ ref('int_raw_files_detected') }}
 ),
 
 settings as (
     select * from {{ ref('int_analysis_settings') }}
-),
-
-referrals_file as (
-    select is_present from inventory
-    where table_name = 'referrals'
 ),
 
 per_referrer as (
@@ -44,7 +47,8 @@ per_referrer as (
         count(*) as converted_referral_count,
         count(*) filter (where referee_margin_to_date > 0) as paying_referee_count,
         sum(realized_value) as realized_crv,
-        sum(expected_remaining_value) as expected_remaining_crv
+        sum(expected_remaining_value) as expected_remaining_crv,
+        max(converted_at) as last_referee_converted_at
     from referrals
     group by referrer_customer_id
 ),
@@ -56,12 +60,19 @@ exposure as (
         coalesce(per_referrer.paying_referee_count, 0) as paying_referee_count,
         coalesce(per_referrer.realized_crv, 0) as realized_crv,
         coalesce(per_referrer.expected_remaining_crv, 0) as expected_remaining_crv,
-        greatest({{ months_between('customers.created_at', 'settings.as_of_date') }}, 1.0 / 30) as exposure_months
+        greatest({{ months_between('customers.created_at', 'settings.as_of_date') }}, 1.0 / 30) as exposure_months,
+        case
+            when predictions.customer_id is not null then coalesce(predictions.probability_alive, 1.0)
+            when per_referrer.last_referee_converted_at
+                >= settings.as_of_cutoff_at - to_months(settings.crv_horizon_months) then 1.0
+            else 0.0
+        end as referral_alive_probability
     from customers
     cross join settings
     left join per_referrer
         on customers.customer_id = per_referrer.customer_id
-    where customers.created_at < settings.as_of_cutoff_at
+    left join predictions
+        on customers.customer_id = predictions.customer_id
 ),
 
 population_rate as (
@@ -115,6 +126,7 @@ expected as (
                     / (rate_prior.mean_rate / rate_prior.rate_variance + exposure.exposure_months)
             else rate_prior.mean_rate
         end as referral_rate_per_month,
+        rate_prior.mean_rate as population_referral_rate_per_month,
         (1 - referral_value.joined_anyway_probability)
         * (referral_value.referee_horizon_margin - referral_value.reward_cost)
         + referral_value.acquisition_cost as value_per_referral,
@@ -125,40 +137,48 @@ expected as (
     cross join annuity
 ),
 
-final as (
+future as (
     select
-        expected.customer_id,
-        referrals_file.is_present as has_referral_data,
-        expected.converted_referral_count,
-        expected.paying_referee_count,
-        expected.exposure_months as referral_exposure_months,
-        expected.referral_rate_per_month,
-        expected.referral_rate_per_month * settings.crv_horizon_months as expected_future_referrals,
-        expected.value_per_referral,
-        case when referrals_file.is_present then expected.realized_crv end as realized_crv,
-        case
-            when referrals_file.is_present
-                then expected.expected_remaining_crv
-                    + expected.referral_rate_per_month * expected.value_per_referral * expected.monthly_discount_sum
-        end as expected_crv,
-        case when referrals_file.is_present then trees.indirect_referral_value end as indirect_referral_value,
-        case
-            when referrals_file.is_present
-                then expected.realized_crv
-                    + expected.expected_remaining_crv
-                    + expected.referral_rate_per_month * expected.value_per_referral * expected.monthly_discount_sum
-                    + trees.indirect_referral_value
-        end as crv,
-        case
-            when not referrals_file.is_present then 'no referrals file: CRV unknown'
-            when expected.converted_referral_count > 0 then 'referred customers'
-            else 'no converted referrals yet: expected value only'
-        end as crv_status
+        expected.*,
+        expected.referral_alive_probability * expected.referral_rate_per_month * settings.crv_horizon_months
+            as expected_future_referrals,
+        expected.expected_remaining_crv
+        + expected.referral_alive_probability * expected.referral_rate_per_month
+        * expected.value_per_referral * expected.monthly_discount_sum as expected_crv
     from expected
     cross join settings
-    cross join referrals_file
+),
+
+final as (
+    select
+        future.customer_id,
+        files.has_referrals_file as has_referral_data,
+        future.converted_referral_count,
+        future.paying_referee_count,
+        future.exposure_months as referral_exposure_months,
+        future.referral_rate_per_month,
+        future.population_referral_rate_per_month,
+        future.referral_rate_per_month / nullif(future.population_referral_rate_per_month, 0)
+            as referral_rate_multiple,
+        future.referral_alive_probability,
+        future.expected_future_referrals,
+        future.value_per_referral,
+        case when files.has_referrals_file then future.realized_crv end as realized_crv,
+        case when files.has_referrals_file then future.expected_crv end as expected_crv,
+        case when files.has_referrals_file then trees.indirect_referral_value end as indirect_referral_value,
+        case
+            when files.has_referrals_file
+                then future.realized_crv + future.expected_crv + trees.indirect_referral_value
+        end as crv,
+        case
+            when not files.has_referrals_file then 'no_referrals_file'
+            when future.converted_referral_count > 0 then 'referred_customers'
+            else 'expected_only'
+        end as crv_status
+    from future
+    cross join files
     inner join trees
-        on expected.customer_id = trees.customer_id
+        on future.customer_id = trees.customer_id
 )
 
 select * from final

@@ -1,0 +1,42 @@
+-- Who brought in whom: one row per referee converted up to as_of_date, credited to
+-- the earliest referral that converted them (ties broken by referral_id). No money:
+-- the referral value (int_referrals_valued) and the social score both read it.
+with
+
+referrals as (
+    select * from {{ ref('stg_raw__referrals') }}
+),
+
+settings as (
+    select * from {{ ref('int_analysis_settings') }}
+),
+
+converted as (
+    select
+        referrals.referral_id,
+        referrals.referrer_customer_id,
+        referrals.referee_customer_id,
+        coalesce(referrals.converted_at, referrals.referred_at) as converted_at,
+        referrals.would_have_joined_anyway
+    from referrals
+    cross join settings
+    where referrals.is_converted
+        and coalesce(referrals.converted_at, referrals.referred_at) < settings.as_of_cutoff_at
+),
+
+final as (
+    select
+        referral_id,
+        referrer_customer_id,
+        referee_customer_id,
+        converted_at,
+        cast(converted_at as date) as converted_on,
+        would_have_joined_anyway
+    from converted
+    qualify row_number() over (
+            partition by referee_customer_id
+            order by converted_at, referral_id
+        ) = 1
+)
+
+select * from final
