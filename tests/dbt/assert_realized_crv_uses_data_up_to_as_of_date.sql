@@ -1,6 +1,6 @@
 -- Realized CRV uses only what happened up to as_of_date: every credited referral
 -- converted before the cutoff, and each referee's margin is exactly their margin in
--- int_transactions_costed (which stops at as_of_date) between conversion and the end
+-- int_transactions_costed (which stops at as_of_date) from the conversion day to the end
 -- of the horizon. Returns the referrals that break either rule.
 with
 
@@ -23,7 +23,7 @@ margin_in_horizon as (
     from valued
     left join transactions
         on valued.referee_customer_id = transactions.customer_id
-            and valued.converted_at <= transactions.transacted_at
+            and valued.converted_on <= transactions.transacted_on
             and valued.horizon_ends_at > transactions.transacted_at
     group by valued.referral_id
 ),

@@ -53,7 +53,11 @@ messages as (
         count(*) filter (where event_type = 'click') as click_event_count,
         count(*) filter (where event_type = 'forward') as forward_event_count,
         coalesce(sum(forward_recipients) filter (where event_type = 'forward'), 0) as forward_recipient_count,
-        max(occurred_at) filter (where event_type = 'click') as last_clicked_at
+        max(occurred_at) filter (where event_type = 'click') as last_clicked_at,
+        coalesce(
+            max(occurred_at) filter (where event_type = 'delivered'),
+            min(occurred_at) filter (where event_type in ('open', 'click', 'forward'))
+        ) as delivered_at
     from events_to_date
     where campaign_id is not null
     group by customer_id, campaign_id
@@ -78,7 +82,8 @@ per_customer_messages as (
         coalesce(sum(click_event_count) filter (where is_delivered), 0) as total_click_count,
         coalesce(sum(forward_event_count) filter (where is_delivered), 0) as forward_count,
         coalesce(sum(forward_recipient_count) filter (where is_delivered), 0) as forward_recipient_count,
-        max(last_clicked_at) filter (where is_delivered) as last_clicked_at
+        max(last_clicked_at) filter (where is_delivered) as last_clicked_at,
+        max(delivered_at) filter (where is_delivered) as last_delivered_at
     from messages_classified
     group by customer_id
 ),
@@ -106,6 +111,7 @@ joined as (
         per_customer_messages.forward_count,
         per_customer_messages.forward_recipient_count,
         per_customer_messages.last_clicked_at,
+        per_customer_messages.last_delivered_at,
         per_customer_flags.has_unsubscribed,
         per_customer_flags.has_complained,
         settings.as_of_date
@@ -154,6 +160,8 @@ final as (
             when joined.delivered_message_count > 0
                 then joined.unique_click_count / joined.delivered_message_count
         end as unique_click_rate,
+        joined.last_delivered_at,
+        date_diff('day', cast(joined.last_delivered_at as date), joined.as_of_date) as days_since_last_delivery,
         joined.last_clicked_at,
         date_diff('day', cast(joined.last_clicked_at as date), joined.as_of_date) as days_since_last_click,
         case when joined.has_email_events_file then coalesce(joined.has_unsubscribed, false) end as has_unsubscribed,

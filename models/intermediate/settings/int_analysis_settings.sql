@@ -31,6 +31,7 @@ final as (
         cast({{ var('would_have_joined_anyway_prior_weight') }} as double) as would_have_joined_anyway_prior_weight,
         cast({{ var('referral_decay') }} as double) as referral_decay,
         cast({{ var('referral_max_depth') }} as integer) as referral_max_depth,
+        cast({{ var('referral_evidence_z') }} as double) as referral_evidence_z,
         cast({{ var('default_margin_rate') }} as double) as default_margin_rate
     from resolved
 )

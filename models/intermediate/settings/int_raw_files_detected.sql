@@ -5,9 +5,10 @@ with
 
 final as (
     select
-    {%- for table_name in raw_tables() %}
-        {{ raw_file_exists(table_name) if execute else false }} as has_{{ table_name }}_file{{ "," if not loop.last }}
-    {%- endfor %}
+        {% for table_name in raw_tables() -%}
+            {{ raw_file_exists(table_name) if execute else false }} as has_{{ table_name }}_file
+            {%- if not loop.last %},{% endif %}
+        {% endfor -%}
 )
 
 select * from final

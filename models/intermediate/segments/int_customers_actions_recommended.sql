@@ -1,0 +1,52 @@
+-- The one action marketing takes with each customer: of the value segment and the
+-- named groups the customer belongs to, the action of the seed segment_actions with
+-- the lowest priority number (an at-risk ambassador is won back before anything else).
+-- Every customer has a value segment, so every customer gets an action.
+with
+
+segmented as (
+    select * from {{ ref('int_customers_segmented') }}
+),
+
+actions as (
+    select * from {{ ref('segment_actions') }}
+),
+
+memberships as (
+    select
+        customer_id,
+        'value_segment' as applies_to_kind,
+        value_segment as applies_to
+    from segmented
+    {% for group_name, flag in [
+        ('at_risk_high_value', 'is_at_risk_high_value'),
+        ('prospect_with_referral_value', 'is_prospect_with_referral_value'),
+        ('ambassador', 'is_ambassador'),
+        ('due_share_prompt', 'is_due_share_prompt'),
+        ('loyal_light_buyer', 'is_loyal_light_buyer'),
+    ] %}
+        union all
+        select
+            customer_id,
+            'group' as applies_to_kind,
+            '{{ group_name }}' as applies_to
+        from segmented
+        where {{ flag }}
+    {% endfor %}
+),
+
+final as (
+    select
+        memberships.customer_id,
+        actions.action_code as recommended_action,
+        actions.action_text as recommended_action_text,
+        actions.channel as recommended_action_channel,
+        memberships.applies_to_kind || ':' || memberships.applies_to as recommended_action_reason
+    from memberships
+    inner join actions
+        on memberships.applies_to_kind = actions.applies_to_kind
+            and memberships.applies_to = actions.applies_to
+    qualify row_number() over (partition by memberships.customer_id order by actions.priority) = 1
+)
+
+select * from final

@@ -1,0 +1,100 @@
+-- One row per value segment and per named group: how many customers, what they are
+-- worth (sums, means and shares of the whole) and the action for them. The value
+-- segments partition the customers, so their rows add up to the whole; a customer
+-- can be in several groups.
+with
+
+customers as (
+    select * from {{ ref('customer_segments') }}
+),
+
+value_segments as (
+    select * from {{ ref('value_segments') }}
+),
+
+actions as (
+    select * from {{ ref('segment_actions') }}
+),
+
+memberships as (
+    select
+        *,
+        'value_segment' as segment_kind,
+        value_segment as segment
+    from customers
+    {% for group_name, flag in [
+        ('ambassador', 'is_ambassador'),
+        ('loyal_light_buyer', 'is_loyal_light_buyer'),
+        ('due_share_prompt', 'is_due_share_prompt'),
+        ('at_risk_high_value', 'is_at_risk_high_value'),
+        ('prospect_with_referral_value', 'is_prospect_with_referral_value'),
+    ] %}
+        union all
+        select
+            *,
+            'group' as segment_kind,
+            '{{ group_name }}' as segment
+        from customers
+        where {{ flag }}
+    {% endfor %}
+),
+
+totals as (
+    select
+        count(*) as customers,
+        sum(net_revenue_to_date) as net_revenue_to_date,
+        sum(historical_clv) as historical_clv,
+        sum(predicted_clv) as predicted_clv,
+        sum(crv) as crv
+    from customers
+),
+
+per_segment as (
+    select
+        any_value(as_of_date) as as_of_date,
+        segment_kind,
+        segment,
+        count(*) as customers,
+        sum(net_revenue_to_date) as net_revenue_to_date,
+        sum(historical_clv) as historical_clv,
+        avg(historical_clv) as mean_historical_clv,
+        sum(predicted_clv) as predicted_clv,
+        avg(predicted_clv) as mean_predicted_clv,
+        sum(crv) as crv,
+        avg(crv) as mean_crv
+    from memberships
+    group by segment_kind, segment
+),
+
+final as (
+    select
+        per_segment.as_of_date,
+        per_segment.segment_kind,
+        per_segment.segment,
+        coalesce(value_segments.value_segment_label, replace(per_segment.segment, '_', ' ')) as segment_label,
+        per_segment.customers,
+        per_segment.customers / totals.customers as customer_share,
+        per_segment.net_revenue_to_date,
+        per_segment.net_revenue_to_date / nullif(totals.net_revenue_to_date, 0) as net_revenue_share,
+        per_segment.historical_clv,
+        per_segment.mean_historical_clv,
+        per_segment.historical_clv / nullif(totals.historical_clv, 0) as historical_clv_share,
+        per_segment.predicted_clv,
+        per_segment.mean_predicted_clv,
+        per_segment.predicted_clv / nullif(totals.predicted_clv, 0) as predicted_clv_share,
+        per_segment.crv,
+        per_segment.mean_crv,
+        per_segment.crv / nullif(totals.crv, 0) as crv_share,
+        actions.action_code as recommended_action,
+        actions.action_text as recommended_action_text
+    from per_segment
+    cross join totals
+    left join value_segments
+        on per_segment.segment_kind = 'value_segment'
+            and per_segment.segment = value_segments.value_segment
+    left join actions
+        on per_segment.segment_kind = actions.applies_to_kind
+            and per_segment.segment = actions.applies_to
+)
+
+select * from final
