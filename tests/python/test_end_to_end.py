@@ -19,14 +19,6 @@ from dbt_helpers import PROJECT_DIR, assert_build_ok, generate, run_dbt
 
 
 @pytest.fixture(scope="module")
-def clean_build(tmp_path_factory):
-    raw = generate(tmp_path_factory.mktemp("raw_clean"), "--customers", "3000", "--seed", "7")
-    result = run_dbt(raw, tmp_path_factory.mktemp("build_clean"))
-    assert_build_ok(result)
-    return raw, result
-
-
-@pytest.fixture(scope="module")
 def faulty_build(tmp_path_factory):
     raw = generate(tmp_path_factory.mktemp("raw_faults"), "--customers", "3000", "--seed", "11", "--faults")
     result = run_dbt(raw, tmp_path_factory.mktemp("build_faults"))
@@ -140,6 +132,15 @@ def test_missing_optional_tables_are_empty_and_said_once(tmp_path):
         assert result.output.count(f"Optional raw file '{raw / table}.parquet' not found") == 1
     present = dict(result.query("select table_name, is_present from staging.stg_raw__table_inventory"))
     assert present["social_profiles"] is False and present["customers"] is True
+    # Without referrals the segments fall back to CLV tiers, and say so; everyone has an action.
+    segments = dict(
+        result.query("select value_segment, count(*) from marts.customer_segments group by value_segment")
+    )
+    assert set(segments) <= {"high_clv", "low_clv", "prospect"} and segments.get("high_clv", 0) > 0, segments
+    assert result.query(
+        "select count(*) from marts.customer_segments where recommended_action is null"
+        " or (not is_prospect and segment_status != 'clv_tiers_no_referrals_file')"
+    ) == [(0,)]
 
 
 def test_missing_required_file_stops_the_build_naming_it(tmp_path):
