@@ -113,7 +113,7 @@ def summary_validity(x: FloatArray, t_x: FloatArray, T: FloatArray) -> tuple[np.
     return ~(bad_x | bad_T | bad_tx), reasons
 
 
-def _clean_recency(x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+def clean_recency(x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
     """Recency with one-time buyers set to 0 and rounding excess over T clipped."""
     return np.where(x > 0, np.minimum(t_x, T), 0.0)
 
@@ -127,7 +127,7 @@ def _validated(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, 
     if not valid.all():
         i = int(np.argmin(valid))
         raise ValueError(f"{int((~valid).sum())} of {n} rows are invalid, e.g. row {i}: {reasons[i]}")
-    return xa, _clean_recency(xa, ta, Ta), Ta
+    return xa, clean_recency(xa, ta, Ta), Ta
 
 
 # --------------------------------------------------------------------------- likelihood
@@ -322,7 +322,7 @@ def fit_bgnbd(
     n_excluded = int(n - valid.sum())
     if n_excluded:
         x, t_x, Ta, w = x[valid], t_x[valid], Ta[valid], w[valid]
-    t_x = _clean_recency(x, t_x, Ta)
+    t_x = clean_recency(x, t_x, Ta)
     total_weight = float(w.sum())
     info = {"n_customers": len(x), "total_weight": total_weight, "n_excluded": n_excluded, "penalizer": penalizer}
     excluded_note = f" ({n_excluded} invalid rows excluded)" if n_excluded else ""
@@ -416,7 +416,7 @@ def fit_bgnbd(
 # --------------------------------------------------------------------------- predictions
 
 
-def _probability_alive(
+def probability_alive_raw(
     x: FloatArray, t_x: FloatArray, T: FloatArray, r: float, alpha: float, a: float, b: float
 ) -> FloatArray:
     """P(alive at T | x, t_x, T) = 1 / (1 + 1{x>0} a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
@@ -426,7 +426,7 @@ def _probability_alive(
     return np.where(x > 0, expit(-log_odds_dead), 1.0)
 
 
-def _quadrature_if_alive(
+def quadrature_if_alive(
     t: FloatArray, x: FloatArray, T: FloatArray, r: float, alpha: float, a: float, b: float
 ) -> FloatArray:
     """E[purchases in (T, T+t] | alive at T] by direct integration (fallback path).
@@ -470,7 +470,7 @@ def _quadrature_if_alive(
     return out
 
 
-def _expected_if_alive(
+def expected_if_alive(
     t: FloatArray, x: FloatArray, T: FloatArray, r: float, alpha: float, a: float, b: float
 ) -> FloatArray:
     """E[purchases in (T, T+t] | alive at T, x, T] (eq. 10 of the paper times 1/P(alive)).
@@ -485,7 +485,7 @@ def _expected_if_alive(
     no overflow for large x or T (the untransformed 2F1 overflows around x ~ 1000).
     Entries where it is still unusable (non-finite, outside the bounds
     ``0 <= E <= t (r+x)/(alpha+T)``, ``a`` within 1e-6 of 1 or C = a+b+x-1 near a
-    non-positive integer) are recomputed by :func:`_quadrature_if_alive`.
+    non-positive integer) are recomputed by :func:`quadrature_if_alive`.
     """
     t, x, T = np.broadcast_arrays(np.asarray(t, float), np.asarray(x, float), np.asarray(T, float))
     shape = t.shape
@@ -506,7 +506,7 @@ def _expected_if_alive(
     bad |= near_pole
     bad &= t > 0
     if bad.any():
-        e[bad] = _quadrature_if_alive(t[bad], x[bad], T[bad], r, alpha, a, b)
+        e[bad] = quadrature_if_alive(t[bad], x[bad], T[bad], r, alpha, a, b)
     e = np.where(t > 0, np.clip(e, 0.0, upper), 0.0)
     return e.reshape(shape)
 
@@ -520,7 +520,7 @@ def bgnbd_probability_alive(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, fit: BgN
     """
     r, alpha, a, b = fit.require_fitted()
     xa, ta, Ta = _validated(x, t_x, T)
-    return _probability_alive(xa, ta, Ta, r, alpha, a, b)
+    return probability_alive_raw(xa, ta, Ta, r, alpha, a, b)
 
 
 def bgnbd_expected_purchases(t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, fit: BgNbdFit) -> FloatArray:
@@ -534,10 +534,10 @@ def bgnbd_expected_purchases(t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: Arra
     tt = np.broadcast_to(np.asarray(t, dtype=np.float64), xa.shape).astype(np.float64)
     if not np.all(np.isfinite(tt)) or np.any(tt < 0):
         raise ValueError("t must be finite and >= 0")
-    return _probability_alive(xa, ta, Ta, r, alpha, a, b) * _expected_if_alive(tt, xa, Ta, r, alpha, a, b)
+    return probability_alive_raw(xa, ta, Ta, r, alpha, a, b) * expected_if_alive(tt, xa, Ta, r, alpha, a, b)
 
 
-def _cumulative_if_alive_by_pair(
+def cumulative_if_alive_by_pair(
     x: FloatArray, T: FloatArray, period_ends: FloatArray, params: tuple[float, float, float, float]
 ) -> tuple[np.ndarray, FloatArray]:
     """Cumulative E[purchases | alive] at each period end, on the distinct (x, T) pairs.
@@ -548,7 +548,7 @@ def _cumulative_if_alive_by_pair(
     dr = distinct_rows([x, T], return_inverse=True)
     xp, Tp, inverse = dr.values(0), dr.values(1), dr.inverse
     assert inverse is not None
-    cum = _expected_if_alive(period_ends[None, :], xp[:, None], Tp[:, None], *params)
+    cum = expected_if_alive(period_ends[None, :], xp[:, None], Tp[:, None], *params)
     # enforce monotonicity against last-ulp noise
     cum = np.maximum.accumulate(cum, axis=1)
     return inverse, cum
@@ -576,6 +576,6 @@ def bgnbd_expected_purchases_by_period(
     ends = _period_ends(period_ends_weeks)
     if len(ends) == 0 or len(xa) == 0:
         return np.zeros((len(xa), len(ends)))
-    inverse, cum = _cumulative_if_alive_by_pair(xa, Ta, ends, params)
+    inverse, cum = cumulative_if_alive_by_pair(xa, Ta, ends, params)
     inc = np.diff(cum, axis=1, prepend=0.0)
-    return _probability_alive(xa, ta, Ta, *params)[:, None] * inc[inverse]
+    return probability_alive_raw(xa, ta, Ta, *params)[:, None] * inc[inverse]

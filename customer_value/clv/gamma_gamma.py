@@ -81,11 +81,6 @@ class GammaGammaFit:
     def params(self) -> dict[str, float]:
         return {"p": self.p, "q": self.q, "v": self.v}
 
-    @property
-    def population_mean_spend(self) -> float:
-        """p v / (q - 1): expected transaction value of a customer with no repeat history."""
-        return self.p * self.v / (self.q - 1.0)
-
     def require_fitted(self) -> tuple[float, float, float]:
         if not self.converged:
             raise ModelNotFittedError(f"Gamma-Gamma model not fitted: {self.message}")
@@ -283,7 +278,7 @@ def fit_gamma_gamma(
     )
 
 
-def _expected_spend(x: FloatArray, m: FloatArray, p: float, q: float, v: float) -> FloatArray:
+def expected_spend_raw(x: FloatArray, m: FloatArray, p: float, q: float, v: float) -> FloatArray:
     m_used = np.where(x > 0, np.maximum(np.nan_to_num(m, nan=0.0), 0.0), 0.0)
     return p * (v + x * m_used) / (p * x + q - 1.0)
 
@@ -321,4 +316,4 @@ def gamma_gamma_expected_spend(frequency: ArrayLike, monetary: ArrayLike, fit: G
     if not valid.all():
         i = int(np.argmin(valid))
         raise ValueError(f"{int((~valid).sum())} of {n} rows are invalid, e.g. row {i}: {reasons[i]}")
-    return _expected_spend(x, m, p, q, v)
+    return expected_spend_raw(x, m, p, q, v)

@@ -31,8 +31,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._common import FloatArray, as_float_array, check_same_length, chunked_map
-from .bgnbd import BgNbdFit, _clean_recency, _cumulative_if_alive_by_pair, _probability_alive, summary_validity
-from .gamma_gamma import GammaGammaFit, _expected_spend, spend_validity
+from .bgnbd import BgNbdFit, clean_recency, cumulative_if_alive_by_pair, probability_alive_raw, summary_validity
+from .gamma_gamma import GammaGammaFit, expected_spend_raw, spend_validity
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -185,20 +185,20 @@ def predict_clv(
             ok = valid_bg[sl]
             sel: slice | np.ndarray = slice(None) if ok.all() else np.flatnonzero(ok)
             xv, Tv = x[sl][sel], Ta[sl][sel]
-            pa_v = _probability_alive(xv, _clean_recency(xv, t_x[sl][sel], Tv), Tv, *bg_params)
+            pa_v = probability_alive_raw(xv, clean_recency(xv, t_x[sl][sel], Tv), Tv, *bg_params)
             palive[sl][sel] = pa_v
             if horizon_months == 0 or len(xv) == 0:
                 purchases[sl][sel] = 0.0
                 disc[sel] = 0.0
             else:
-                inverse, cum = _cumulative_if_alive_by_pair(xv, Tv, ends, bg_params)
+                inverse, cum = cumulative_if_alive_by_pair(xv, Tv, ends, bg_params)
                 increments = np.diff(cum, axis=1, prepend=0.0)
                 purchases[sl][sel] = pa_v * cum[inverse, -1]
                 disc[sel] = pa_v * (increments @ discount)[inverse]
         if gamma_gamma.converged:
             ok = valid_gg[sl]
             sel = slice(None) if ok.all() else np.flatnonzero(ok)
-            spend[sl][sel] = _expected_spend(x[sl][sel], m[sl][sel], gamma_gamma.p, gamma_gamma.q, gamma_gamma.v)
+            spend[sl][sel] = expected_spend_raw(x[sl][sel], m[sl][sel], gamma_gamma.p, gamma_gamma.q, gamma_gamma.v)
         with np.errstate(invalid="ignore", over="ignore"):
             clv[sl] = disc * spend[sl] * margin[sl]
 

@@ -31,7 +31,7 @@ from customer_value.clv import (
     numerical_hessian,
     predict_clv,
 )
-from customer_value.clv.bgnbd import _expected_if_alive, _quadrature_if_alive
+from customer_value.clv.bgnbd import expected_if_alive, quadrature_if_alive
 
 TRUE_BG = {"r": 0.75, "alpha": 9.0, "a": 0.8, "b": 2.5}
 TRUE_GG = {"p": 6.0, "q": 3.5, "v": 40.0}
@@ -310,9 +310,9 @@ def test_expected_purchases_if_alive_against_quadrature(x, params):
     expected, _ = integrate.quad(
         integrand, 0, 1, points=[1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1], limit=500, epsabs=0, epsrel=1e-12
     )
-    got = _expected_if_alive(np.array([t]), np.array([float(x)]), np.array([T]), *params)[0]
+    got = expected_if_alive(np.array([t]), np.array([float(x)]), np.array([T]), *params)[0]
     assert got == pytest.approx(expected, rel=1e-7)
-    fallback = _quadrature_if_alive(np.array([t]), np.array([float(x)]), np.array([T]), *params)[0]
+    fallback = quadrature_if_alive(np.array([t]), np.array([float(x)]), np.array([T]), *params)[0]
     assert fallback == pytest.approx(expected, rel=1e-7)
 
 
@@ -324,8 +324,8 @@ def test_expected_purchases_singular_parameters_use_fallback():
         ((0.75, 9.0, 1.0, 2.5), (0.75, 9.0, 1.0 + 1e-4, 2.5)),
         ((0.75, 9.0, 0.4, 0.6), (0.75, 9.0, 0.4, 0.6 + 1e-4)),
     ]:
-        s = _expected_if_alive(t, np.array([0.0]), np.array([30.0]), *p_sing)[0]
-        n = _expected_if_alive(t, np.array([0.0]), np.array([30.0]), *p_near)[0]
+        s = expected_if_alive(t, np.array([0.0]), np.array([30.0]), *p_sing)[0]
+        n = expected_if_alive(t, np.array([0.0]), np.array([30.0]), *p_near)[0]
         assert np.isfinite(s) and s == pytest.approx(n, rel=1e-3)
 
 

@@ -49,6 +49,7 @@ final as (
         case
             when per_customer.net_revenue > 0
                 then cast(per_customer.net_margin / per_customer.net_revenue as double)
+            else settings.default_margin_rate
         end as margin_rate
     from per_customer
     cross join settings

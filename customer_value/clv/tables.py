@@ -1,0 +1,105 @@
+"""Arrow in and out of the dbt Python models: the conversions they share.
+
+The dbt models ``int_clv_models_fitted`` and ``int_customers_clv_predicted`` stay thin:
+they read Arrow tables, call this module and the fitting functions, and return Arrow.
+Fitted models travel between them as rows of (model_name, parameter_name, value, ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+
+from ._common import FloatArray, ModelNotFittedError
+from .bgnbd import BgNbdFit, bgnbd_expected_purchases_by_period
+from .gamma_gamma import GammaGammaFit
+from .predict import month_end_weeks
+
+#: Each model's name in the parameter rows, its fit class and its parameters in order.
+MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "bg_nbd": (BgNbdFit, ("r", "alpha", "a", "b")),
+    "gamma_gamma": (GammaGammaFit, ("p", "q", "v")),
+}
+
+PARAMETER_SCHEMA = pa.schema(
+    [
+        ("model_name", pa.string()),
+        ("parameter_name", pa.string()),
+        ("parameter_value", pa.float64()),
+        ("standard_error", pa.float64()),
+        ("log_likelihood", pa.float64()),
+        ("n_customers", pa.int64()),
+        ("as_of_date", pa.date32()),
+        ("is_converged", pa.bool_()),
+        ("fit_message", pa.string()),
+    ]
+)
+
+_Fit = TypeVar("_Fit", BgNbdFit, GammaGammaFit)
+
+
+def numeric_column(table: pa.Table, name: str) -> FloatArray:
+    """A numeric column as float64, NULL as NaN."""
+    return table[name].to_numpy(zero_copy_only=False).astype("float64")
+
+
+def parameter_table(fits: dict[str, BgNbdFit | GammaGammaFit], as_of_date: dt.date) -> pa.Table:
+    """One row per model and parameter; values NULL when the model did not converge."""
+    rows = []
+    for model_name, fit in fits.items():
+        errors = fit.standard_errors or {}
+        for name in MODELS[model_name][1]:
+            rows.append(
+                {
+                    "model_name": model_name,
+                    "parameter_name": name,
+                    "parameter_value": float(getattr(fit, name)) if fit.converged else None,
+                    "standard_error": errors.get(name) if fit.converged else None,
+                    "log_likelihood": float(fit.log_likelihood) if fit.converged else None,
+                    "n_customers": int(fit.n_customers),
+                    "as_of_date": as_of_date,
+                    "is_converged": bool(fit.converged),
+                    "fit_message": fit.message,
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=PARAMETER_SCHEMA)
+
+
+def fit_from_table(parameters: pa.Table, model_name: str) -> BgNbdFit | GammaGammaFit:
+    """Rebuild a fit object from its rows of :func:`parameter_table`."""
+    fit_class, names = MODELS[model_name]
+    rows = {row["parameter_name"]: row for row in parameters.to_pylist() if row["model_name"] == model_name}
+    first = rows[names[0]]
+    return fit_class(
+        **{name: np.nan if rows[name]["parameter_value"] is None else rows[name]["parameter_value"] for name in names},
+        log_likelihood=np.nan if first["log_likelihood"] is None else first["log_likelihood"],
+        n_customers=first["n_customers"],
+        converged=first["is_converged"],
+        message=first["fit_message"],
+    )
+
+
+def margin_by_month_array(
+    frequency: FloatArray,
+    recency: FloatArray,
+    age: FloatArray,
+    expected_spend: FloatArray,
+    margin_rate: FloatArray,
+    bgnbd: BgNbdFit,
+    months: int,
+) -> pa.LargeListArray:
+    """Undiscounted expected margin of each of the next ``months`` months per customer,
+    as an Arrow list column (NULL where a value is unknown or the model is not fitted)."""
+    try:
+        purchases = bgnbd_expected_purchases_by_period(frequency, recency, age, bgnbd, month_end_weeks(months))
+    except ModelNotFittedError:
+        return pa.nulls(len(frequency), type=pa.large_list(pa.float64()))
+    values = purchases * (expected_spend * margin_rate)[:, None]
+    known = np.isfinite(values).all(axis=1)
+    offsets = pa.array(np.arange(len(values) + 1, dtype=np.int64) * values.shape[1])
+    return pa.LargeListArray.from_arrays(
+        offsets, pa.array(values.ravel()), type=pa.large_list(pa.float64()), mask=pa.array(~known)
+    )
