@@ -1,13 +1,13 @@
-{#- Money over time, one convention everywhere: an annual rate compounded monthly,
-    i.e. a flow m months after as_of_date is worth (1 + rate) ^ (-m / 12) at as_of_date,
-    and a flow m months before it (1 + rate) ^ (m / 12). -#}
+{#- Money over time, one convention everywhere (the same as customer_value.clv.predict):
+    an annual rate compounded monthly, a flow m months after as_of_date is worth
+    (1 + rate) ^ (-m / 12) at as_of_date. Past flows count at face value. -#}
 
 {% macro months_between(start_at, end_at) -%}
     (date_diff('day', {{ start_at }}, {{ end_at }}) / (365.25 / 12))
 {%- endmacro %}
 
-{% macro value_at_as_of(amount, occurred_at, as_of_date, annual_rate) -%}
-    ({{ amount }} * power(1 + {{ annual_rate }}, {{ months_between(occurred_at, as_of_date) }} / 12))
+{% macro discount_factor(months_ahead, annual_rate) -%}
+    power(1 + {{ annual_rate }}, -({{ months_ahead }}) / 12)
 {%- endmacro %}
 
 {% macro discounted_list_sum(monthly_values, first_months, annual_rate) -%}
@@ -15,6 +15,6 @@
         entry m (1-based) discounted by m months. -#}
     coalesce(list_sum(list_transform(
         range(1, cast(least(len({{ monthly_values }}), {{ first_months }}) as bigint) + 1),
-        lambda month: {{ monthly_values }}[month] * power(1 + {{ annual_rate }}, -month / 12)
+        lambda month: {{ monthly_values }}[month] * {{ discount_factor('month', annual_rate) }}
     )), 0)
 {%- endmacro %}

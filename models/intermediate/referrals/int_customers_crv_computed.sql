@@ -156,7 +156,7 @@ referral_value as (
 ),
 
 annuity as (
-    select sum(power(1 + settings.annual_discount_rate, -months.month_number / 12)) as monthly_discount_sum
+    select sum({{ discount_factor('months.month_number', 'settings.annual_discount_rate') }}) as monthly_discount_sum
     from settings
     cross join range(1, settings.crv_horizon_months + 1) as months (month_number)
 ),
