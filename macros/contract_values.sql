@@ -1,4 +1,4 @@
-{#- The enumerations of shared/raw-data-contract.md, in one place for the base models. -#}
+{#- The enumerations of docs/raw-data-contract.md, in one place for the base models. -#}
 {% macro contract_values(name) -%}
     {%- set values = {
         'acquisition_channel': ['referral', 'paid_search', 'paid_social', 'organic', 'email', 'affiliate', 'offline', 'unknown'],

@@ -1,4 +1,4 @@
-"""Customer lifetime value models (shared/domain.md, "Customer lifetime value").
+"""Customer lifetime value models (docs/measures.md, "Customer lifetime value").
 
 Maximum-likelihood BG/NBD (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy
 Way") for purchase frequency and survival, Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM

@@ -1,6 +1,6 @@
 """Predicted CLV: BG/NBD purchases x Gamma-Gamma spend x margin, discounted monthly.
 
-Conventions (shared/domain.md: "Predicted CLV sums, month by month over the horizon,
+Conventions (docs/measures.md: "Predicted CLV sums, month by month over the horizon,
 expected purchases x expected spend x margin rate, discounted"):
 
 * A month is ``WEEKS_PER_MONTH = 365.25 / 12 / 7 ~ 4.348`` weeks.  Month m (1-based)

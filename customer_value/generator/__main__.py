@@ -55,7 +55,7 @@ def _rate(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m customer_value.generator",
-        description="Generate synthetic raw data (every table of shared/raw-data-contract.md) "
+        description="Generate synthetic raw data (every table of docs/raw-data-contract.md) "
                     "plus the ground truth in <out>/_truth/.",
     )
     p.add_argument("--customers", type=_positive_int(MIN_CUSTOMERS), default=1000,

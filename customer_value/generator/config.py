@@ -31,7 +31,7 @@ TABLES: tuple[str, ...] = (
     "wallet_surveys",
 )
 
-# Enumerations of shared/raw-data-contract.md.
+# Enumerations of docs/raw-data-contract.md.
 ACQUISITION_CHANNELS = ("referral", "paid_search", "paid_social", "organic", "email", "affiliate", "offline", "unknown")
 TRANSACTION_TYPES = ("purchase", "refund")
 CAMPAIGN_TYPES = ("promotional", "newsletter", "referral_invite", "transactional")

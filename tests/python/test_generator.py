@@ -20,10 +20,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+import yaml
 from scipy.special import hyp2f1
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-CONTRACT_MD = Path("/work/shared/raw-data-contract.md")
+SOURCES_YML = PROJECT_DIR / "models" / "staging" / "_raw__sources.yml"
 TABLES = ["customers", "transactions", "email_campaigns", "email_events", "referrals", "social_profiles",
           "community_activity", "wallet_surveys"]
 ENUMS = {
@@ -151,21 +152,14 @@ DUCKDB_TYPES = {"VARCHAR": "VARCHAR", "TIMESTAMP": "TIMESTAMP", "DECIMAL": "DECI
 
 
 def contract_columns() -> dict[str, list[tuple[str, str]]]:
-    """Columns and DuckDB types per table, parsed from the contract document itself
-    (or, where that document is not at hand, taken from the generator's copy)."""
-    if not CONTRACT_MD.is_file():
-        from customer_value.generator.schema import CONTRACT
-
-        return {t: [(c, DUCKDB_TYPES[k]) for c, k in cols] for t, cols in CONTRACT.items()}
-    tables: dict[str, list[tuple[str, str]]] = {}
-    current = None
-    for line in CONTRACT_MD.read_text().splitlines():
-        if m := re.match(r"^### (\w+)", line):
-            current = m.group(1)
-            tables[current] = []
-        elif current and (m := re.match(r"^\| (\w+) \| (VARCHAR|TIMESTAMP|DECIMAL|INTEGER|BOOLEAN)", line)):
-            tables[current].append((m.group(1), DUCKDB_TYPES[m.group(2)]))
-    return tables
+    """Columns and DuckDB types per table as the dbt project declares the raw contract
+    (models/staging/_raw__sources.yml), independent of the generator's own schema."""
+    sources = yaml.safe_load(SOURCES_YML.read_text())["sources"]
+    [raw] = [source for source in sources if source["name"] == "raw"]
+    return {
+        table["name"]: [(column["name"], DUCKDB_TYPES[column["data_type"].upper()]) for column in table["columns"]]
+        for table in raw["tables"]
+    }
 
 
 @pytest.mark.parametrize("folder_fixture", ["gen_clean", "gen_faults"])

@@ -1,5 +1,5 @@
 -- The standard BG/NBD / Gamma-Gamma summary, one row per customer with at least one
--- purchase day up to as_of_date (shared/domain.md):
+-- purchase day up to as_of_date (docs/measures.md):
 --   frequency = distinct purchase days - 1
 --   recency   = days from first to last purchase day / 7
 --   T         = days from first purchase day to as_of_date / 7
