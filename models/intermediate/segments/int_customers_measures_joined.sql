@@ -52,15 +52,21 @@ segment_settings as (
     select * from {{ ref('int_segment_settings') }}
 ),
 
+-- The recent window of the segments: the last light_buyer_window_months up to as_of_date.
+recent_window as (
+    select cast(settings.as_of_cutoff_at - to_months(segment_settings.light_buyer_window_months) as date)
+            as window_starts_on
+    from settings
+    cross join segment_settings
+),
+
 recent_spend as (
     select
         purchase_days.customer_id,
         sum(purchase_days.net_amount) as recent_net_revenue
     from purchase_days
-    cross join settings
-    cross join segment_settings
-    where purchase_days.purchase_day
-        >= cast(settings.as_of_cutoff_at - to_months(segment_settings.light_buyer_window_months) as date)
+    cross join recent_window
+    where purchase_days.purchase_day >= recent_window.window_starts_on
     group by purchase_days.customer_id
 ),
 
@@ -85,6 +91,7 @@ final as (
         coalesce(margins.historical_clv, 0) as historical_clv,
         coalesce(margins.refund_count, 0) as refund_count,
         coalesce(recent_spend.recent_net_revenue, 0) as recent_net_revenue,
+        coalesce(rfm.last_purchase_on >= recent_window.window_starts_on, false) as has_bought_in_window,
         clv.probability_alive,
         clv.expected_purchases,
         clv.expected_spend,
@@ -145,6 +152,7 @@ final as (
         social_scores.social_score_note
     from customers
     cross join settings
+    cross join recent_window
     left join rfm
         on customers.customer_id = rfm.customer_id
     left join margins

@@ -15,10 +15,6 @@ measures as (
     select * from {{ ref('int_customers_measures_joined') }}
 ),
 
-settings as (
-    select * from {{ ref('int_analysis_settings') }}
-),
-
 segment_settings as (
     select * from {{ ref('int_segment_settings') }}
 ),
@@ -34,14 +30,8 @@ axes as (
         case
             when measures.clv_status = 'not_fitted' then 'historical_clv'
             else 'predicted_clv'
-        end as segment_clv_measure,
-        not measures.is_prospect
-        and measures.last_purchase_on >= cast(
-            settings.as_of_cutoff_at - to_months(segment_settings.light_buyer_window_months) as date
-        ) as has_bought_in_window
+        end as segment_clv_measure
     from measures
-    cross join settings
-    cross join segment_settings
 ),
 
 ranked as (
