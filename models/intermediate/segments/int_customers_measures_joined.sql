@@ -54,8 +54,10 @@ segment_settings as (
 
 -- The recent window of the segments: the last light_buyer_window_months up to as_of_date.
 recent_window as (
-    select cast(settings.as_of_cutoff_at - to_months(segment_settings.light_buyer_window_months) as date)
-            as window_starts_on
+    select
+        cast(
+            settings.as_of_cutoff_at - to_months(segment_settings.light_buyer_window_months) as date
+        ) as window_starts_on
     from settings
     cross join segment_settings
 ),
