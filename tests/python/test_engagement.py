@@ -78,6 +78,65 @@ def test_influencers_rank_at_the_top_of_social_score(engagement_build):
     assert p10_percentile > 0.5
 
 
+def test_more_social_data_never_lowers_the_social_score(engagement_build):
+    """A customer without rows in a present source scores 0 on that part, not NULL,
+    so customers with only community activity do not outscore those who also have
+    profile and participation data (groups from the staged data, not the model)."""
+    _, result = engagement_build
+    rows = dict(
+        (group, (n, median_score))
+        for group, n, median_score in result.query("""
+            with settings as (select * from intermediate.int_analysis_settings),
+            community as (
+                select distinct activity.customer_id
+                from staging.stg_raw__community_activity as activity
+                cross join settings
+                where activity.occurred_at < settings.as_of_cutoff_at
+            ),
+            profiles as (
+                select profiles.customer_id, bool_or(profiles.followers is not null) as has_followers
+                from staging.stg_raw__social_profiles as profiles
+                cross join settings
+                where profiles.observed_at < settings.as_of_cutoff_at
+                group by profiles.customer_id
+            ),
+            referrers as (
+                select distinct referrals.referrer_customer_id as customer_id
+                from staging.stg_raw__referrals as referrals
+                cross join settings
+                where referrals.referred_at < settings.as_of_cutoff_at
+            ),
+            forwarders as (
+                select customer_id from intermediate.int_email_engagement_aggregated where forward_count > 0
+            ),
+            kinds as (
+                select
+                    social.social_score,
+                    community.customer_id is not null as has_community,
+                    coalesce(profiles.has_followers, false) as has_reach,
+                    profiles.customer_id is not null
+                    or forwarders.customer_id is not null
+                    or referrers.customer_id is not null as has_participation
+                from intermediate.int_social_scores_computed as social
+                left join community on social.customer_id = community.customer_id
+                left join profiles on social.customer_id = profiles.customer_id
+                left join referrers on social.customer_id = referrers.customer_id
+                left join forwarders on social.customer_id = forwarders.customer_id
+            )
+            select
+                case when has_participation and has_reach then 'all_three' else 'community_only' end,
+                count(*),
+                median(social_score)
+            from kinds
+            where has_community and (has_participation and has_reach or not (has_participation or has_reach))
+            group by all
+        """)
+    )
+    assert set(rows) == {"all_three", "community_only"}, rows
+    assert min(n for n, _ in rows.values()) >= 20, rows
+    assert rows["all_three"][1] >= rows["community_only"][1], rows
+
+
 def test_influencers_forward_most(engagement_build):
     raw, result = engagement_build
     [(influencer_median, others_median)] = result.query(f"""

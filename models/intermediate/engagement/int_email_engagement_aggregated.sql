@@ -6,34 +6,24 @@
 -- it had (unique opens and clicks). Rates are over delivered messages. Events without
 -- a campaign belong to no message; they still count for the unsubscribe and complaint
 -- flags. Percentile ranks (0-1, percent_rank) are among customers with delivered mail.
+-- A delivered message was delivered at the time of its 'delivered' event, or of its
+-- first open, click or forward when it has none (last_delivered_at is the latest).
 with
 
 customers as (
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('int_customers_filtered') }}
 ),
 
 events as (
     select * from {{ ref('stg_raw__email_events') }}
 ),
 
-inventory as (
-    select * from {{ ref('stg_raw__table_inventory') }}
+files as (
+    select * from {{ ref('int_raw_files_detected') }}
 ),
 
 settings as (
     select * from {{ ref('int_analysis_settings') }}
-),
-
-events_file as (
-    select is_present from inventory
-    where table_name = 'email_events'
-),
-
-known_customers as (
-    select customers.customer_id
-    from customers
-    cross join settings
-    where customers.created_at < settings.as_of_cutoff_at
 ),
 
 events_to_date as (
@@ -53,11 +43,11 @@ messages as (
         count(*) filter (where event_type = 'click') as click_event_count,
         count(*) filter (where event_type = 'forward') as forward_event_count,
         coalesce(sum(forward_recipients) filter (where event_type = 'forward'), 0) as forward_recipient_count,
-        max(occurred_at) filter (where event_type = 'click') as last_clicked_at,
         coalesce(
-            max(occurred_at) filter (where event_type = 'delivered'),
+            min(occurred_at) filter (where event_type = 'delivered'),
             min(occurred_at) filter (where event_type in ('open', 'click', 'forward'))
-        ) as delivered_at
+        ) as delivered_at,
+        max(occurred_at) filter (where event_type = 'click') as last_clicked_at
     from events_to_date
     where campaign_id is not null
     group by customer_id, campaign_id
@@ -82,8 +72,8 @@ per_customer_messages as (
         coalesce(sum(click_event_count) filter (where is_delivered), 0) as total_click_count,
         coalesce(sum(forward_event_count) filter (where is_delivered), 0) as forward_count,
         coalesce(sum(forward_recipient_count) filter (where is_delivered), 0) as forward_recipient_count,
-        max(last_clicked_at) filter (where is_delivered) as last_clicked_at,
-        max(delivered_at) filter (where is_delivered) as last_delivered_at
+        max(delivered_at) filter (where is_delivered) as last_delivered_at,
+        max(last_clicked_at) filter (where is_delivered) as last_clicked_at
     from messages_classified
     group by customer_id
 ),
@@ -99,8 +89,8 @@ per_customer_flags as (
 
 joined as (
     select
-        known_customers.customer_id,
-        events_file.is_present as has_email_events_file,
+        customers.customer_id,
+        files.has_email_events_file,
         per_customer_messages.message_count,
         per_customer_messages.bounced_message_count,
         per_customer_messages.delivered_message_count,
@@ -110,18 +100,18 @@ joined as (
         per_customer_messages.total_click_count,
         per_customer_messages.forward_count,
         per_customer_messages.forward_recipient_count,
-        per_customer_messages.last_clicked_at,
         per_customer_messages.last_delivered_at,
+        per_customer_messages.last_clicked_at,
         per_customer_flags.has_unsubscribed,
         per_customer_flags.has_complained,
         settings.as_of_date
-    from known_customers
-    cross join events_file
+    from customers
+    cross join files
     cross join settings
     left join per_customer_messages
-        on known_customers.customer_id = per_customer_messages.customer_id
+        on customers.customer_id = per_customer_messages.customer_id
     left join per_customer_flags
-        on known_customers.customer_id = per_customer_flags.customer_id
+        on customers.customer_id = per_customer_flags.customer_id
 ),
 
 -- A customer with delivered mail is ranked; everyone else gets NULL ranks.

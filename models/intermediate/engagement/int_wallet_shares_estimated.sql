@@ -10,7 +10,7 @@
 with
 
 customers as (
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('int_customers_filtered') }}
 ),
 
 surveys as (
@@ -21,24 +21,12 @@ transactions as (
     select * from {{ ref('int_transactions_costed') }}
 ),
 
-inventory as (
-    select * from {{ ref('stg_raw__table_inventory') }}
+files as (
+    select * from {{ ref('int_raw_files_detected') }}
 ),
 
 settings as (
     select * from {{ ref('int_analysis_settings') }}
-),
-
-surveys_file as (
-    select is_present from inventory
-    where table_name = 'wallet_surveys'
-),
-
-known_customers as (
-    select customers.customer_id
-    from customers
-    cross join settings
-    where customers.created_at < settings.as_of_cutoff_at
 ),
 
 latest_surveys as (
@@ -90,7 +78,7 @@ shares as (
 
 final as (
     select
-        known_customers.customer_id,
+        customers.customer_id,
         shares.response_id as survey_response_id,
         shares.responded_at as survey_responded_at,
         shares.period_months as survey_period_months,
@@ -110,7 +98,7 @@ final as (
         case
             when shares.spend_share_of_wallet is not null or shares.rank_rule_share_of_wallet is not null
                 then null
-            when not surveys_file.is_present then 'no_wallet_surveys_file'
+            when not files.has_wallet_surveys_file then 'no_wallet_surveys_file'
             when shares.response_id is null then 'no_survey'
             else 'survey_without_usable_answers'
         end as share_of_wallet_missing_reason,
@@ -119,10 +107,10 @@ final as (
             and shares.our_spend_in_survey_window > shares.category_spend,
             false
         ) as is_share_of_wallet_capped
-    from known_customers
-    cross join surveys_file
+    from customers
+    cross join files
     left join shares
-        on known_customers.customer_id = shares.customer_id
+        on customers.customer_id = shares.customer_id
 )
 
 select * from final

@@ -1,0 +1,81 @@
+-- Social value part 3, reach (Kemp; shared/domain.md), per customer known on as_of_date,
+-- from the social profiles observed up to as_of_date: followers x the network's
+-- reach_weight (seed social_network_weights), summed over networks, on a log scale,
+-- 100 x log10(1 + contacts) / log10(1 + reach_full_score_contacts), capped at 100. A
+-- customer without a profile, or without follower counts, scores 0; every column is
+-- NULL only when the social_profiles file is absent.
+with
+
+customers as (
+    select * from {{ ref('int_customers_filtered') }}
+),
+
+profiles as (
+    select * from {{ ref('stg_raw__social_profiles') }}
+),
+
+network_weights as (
+    select * from {{ ref('social_network_weights') }}
+),
+
+files as (
+    select * from {{ ref('int_raw_files_detected') }}
+),
+
+social_settings as (
+    select * from {{ ref('int_social_settings') }}
+),
+
+settings as (
+    select * from {{ ref('int_analysis_settings') }}
+),
+
+profiles_to_date as (
+    select profiles.*
+    from profiles
+    cross join settings
+    where profiles.observed_at < settings.as_of_cutoff_at
+),
+
+per_customer as (
+    select
+        profiles_to_date.customer_id,
+        sum(coalesce(profiles_to_date.followers, 0)) as total_followers,
+        sum(coalesce(network_weights.reach_weight, 0) * coalesce(profiles_to_date.followers, 0)) as weighted_contacts
+    from profiles_to_date
+    left join network_weights
+        on profiles_to_date.network = network_weights.network
+    group by profiles_to_date.customer_id
+),
+
+-- Zero for a customer without followers, NULL for everyone without the file.
+joined as (
+    select
+        customers.customer_id,
+        files.has_social_profiles_file,
+        case when files.has_social_profiles_file then coalesce(per_customer.total_followers, 0) end
+            as total_followers,
+        case when files.has_social_profiles_file then coalesce(per_customer.weighted_contacts, 0) end
+            as weighted_contacts
+    from customers
+    cross join files
+    left join per_customer
+        on customers.customer_id = per_customer.customer_id
+),
+
+final as (
+    select
+        joined.*,
+        -- least() skips NULLs, so without the file it would say 100: test the flag.
+        case
+            when joined.has_social_profiles_file
+                then 100 * least(
+                        1.0,
+                        log10(1 + joined.weighted_contacts) / log10(1 + social_settings.reach_full_score_contacts)
+                    )
+        end as reach_score
+    from joined
+    cross join social_settings
+)
+
+select * from final
