@@ -93,6 +93,7 @@ final as (
         segmented.reach_score,
         segmented.social_score,
         segmented.social_score_percentile,
+        segmented.social_score_status,
         segmented.social_data_coverage,
         segmented.social_score_note,
         segmented.segment_clv_measure,

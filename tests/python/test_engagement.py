@@ -23,14 +23,6 @@ def latent(raw: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def engagement_build(tmp_path_factory):
-    raw = generate(tmp_path_factory.mktemp("raw_engagement"), "--customers", "3000", "--seed", "7")
-    result = run_dbt(raw, tmp_path_factory.mktemp("build_engagement"))
-    assert_build_ok(result)
-    return raw, result
-
-
-@pytest.fixture(scope="module")
 def build_without_optional_files(tmp_path_factory):
     """Only the required files: every engagement measure must say its data is missing."""
     full = generate(tmp_path_factory.mktemp("raw_full"), "--customers", "300", "--seed", "3")
@@ -47,8 +39,8 @@ def build_without_optional_files(tmp_path_factory):
     return raw, result
 
 
-def test_one_row_per_known_customer(engagement_build):
-    _, result = engagement_build
+def test_one_row_per_known_customer(clean_build):
+    _, result = clean_build
     [(known,)] = result.query(
         "select count(*) from staging.stg_raw__customers cross join intermediate.int_analysis_settings as s "
         "where created_at < s.as_of_cutoff_at"
@@ -59,8 +51,8 @@ def test_one_row_per_known_customer(engagement_build):
         ], model
 
 
-def test_influencers_rank_at_the_top_of_social_score(engagement_build):
-    raw, result = engagement_build
+def test_influencers_rank_at_the_top_of_social_score(clean_build):
+    raw, result = clean_build
     [(influencers, scored, median_percentile, p10_percentile)] = result.query(f"""
         select
             count(*),
@@ -78,11 +70,11 @@ def test_influencers_rank_at_the_top_of_social_score(engagement_build):
     assert p10_percentile > 0.5
 
 
-def test_more_social_data_never_lowers_the_social_score(engagement_build):
+def test_more_social_data_never_lowers_the_social_score(clean_build):
     """A customer without rows in a present source scores 0 on that part, not NULL,
     so customers with only community activity do not outscore those who also have
     profile and participation data (groups from the staged data, not the model)."""
-    _, result = engagement_build
+    _, result = clean_build
     rows = dict(
         (group, (n, median_score))
         for group, n, median_score in result.query("""
@@ -137,8 +129,8 @@ def test_more_social_data_never_lowers_the_social_score(engagement_build):
     assert rows["all_three"][1] >= rows["community_only"][1], rows
 
 
-def test_influencers_forward_most(engagement_build):
-    raw, result = engagement_build
+def test_influencers_forward_most(clean_build):
+    raw, result = clean_build
     [(influencer_median, others_median)] = result.query(f"""
         select
             median(email.forward_percentile) filter (where truth.is_influencer),
@@ -151,8 +143,8 @@ def test_influencers_forward_most(engagement_build):
     assert others_median < influencer_median
 
 
-def test_share_of_wallet_recovers_the_true_share(engagement_build):
-    raw, result = engagement_build
+def test_share_of_wallet_recovers_the_true_share(clean_build):
+    raw, result = clean_build
     rows = dict(
         (source, (n, corr, median_ratio))
         for source, n, corr, median_ratio in result.query(f"""
@@ -177,8 +169,8 @@ def test_share_of_wallet_recovers_the_true_share(engagement_build):
     assert n >= 30 and corr > 0.7, rows["rank_rule"]
 
 
-def test_missing_measures_are_null_with_a_reason(engagement_build):
-    _, result = engagement_build
+def test_missing_measures_are_null_with_a_reason(clean_build):
+    _, result = clean_build
     assert result.query("""
         select count(*) from intermediate.int_wallet_shares_estimated
         where share_of_wallet_source = 'none' and (share_of_wallet is not null or share_of_wallet_missing_reason is null)

@@ -1,4 +1,4 @@
--- Social value part 1, knowledge and involvement (Kemp; shared/domain.md), per customer
+-- Social value part 1, knowledge and involvement (Kemp; docs/measures.md), per customer
 -- known on as_of_date, from community activity up to as_of_date: each activity earns
 -- the points of its type (seed community_activity_weights) x (1 + helpful_vote_weight
 -- x ln(1 + helpful votes)) x 0.5 ^ (age in days / half_life_days); the sum is raised by

@@ -1,5 +1,5 @@
 -- Social value part 2, participation and the value of connections (Kemp;
--- shared/domain.md), per customer known on as_of_date, from three sources up to
+-- docs/measures.md), per customer known on as_of_date, from three sources up to
 -- as_of_date:
 --   social_profiles: per network, (post_points x posts + brand_mention_points x brand
 --     mentions) x the network's participation_weight (seed social_network_weights:

@@ -1,4 +1,4 @@
--- Social value part 3, reach (Kemp; shared/domain.md), per customer known on as_of_date,
+-- Social value part 3, reach (Kemp; docs/measures.md), per customer known on as_of_date,
 -- from the social profiles observed up to as_of_date: followers x the network's
 -- reach_weight (seed social_network_weights), summed over networks, on a log scale,
 -- 100 x log10(1 + contacts) / log10(1 + reach_full_score_contacts), capped at 100. A

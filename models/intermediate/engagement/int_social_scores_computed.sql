@@ -1,4 +1,4 @@
--- Social value per customer known on as_of_date (Kemp's scorecard, shared/domain.md):
+-- Social value per customer known on as_of_date (Kemp's scorecard, docs/measures.md):
 -- the three parts, each 0-100 (int_customers_knowledge_scored,
 -- int_customers_participation_scored, int_customers_reach_scored), and social_score,
 -- their mean weighted by knowledge_weight, participation_weight and reach_weight

@@ -1,5 +1,5 @@
 -- Share of wallet per customer known on as_of_date, from their latest wallet survey
--- answered up to as_of_date (shared/domain.md):
+-- answered up to as_of_date (docs/measures.md):
 --   spend:     our net spend (purchases net of refunds, reporting currency) in the
 --              period_months before the answer / the reported category spend, capped
 --              at 1 (flagged) when we got more than the customer reported in total;

@@ -150,6 +150,7 @@ final as (
         social_scores.reach_score,
         social_scores.social_score,
         social_scores.social_score_percentile,
+        social_scores.social_score_status,
         social_scores.social_data_coverage,
         social_scores.social_score_note
     from customers
