@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Every test: set everything up, lint the SQL, `dbt build` (models, data tests and
 # unit tests) on the demo data, then pytest (generator, statistics, end-to-end builds).
-# Writes to its own database file so it never touches the one BI tools read.
+# Writes to its own database file and serving copy, so it never touches what BI tools read.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
 export DBT_DUCKDB_PATH="${TEST_DUCKDB_PATH:-target/test.duckdb}"
+export SERVING_DIR="${TEST_SERVING_DIR:-target/test-serving}"
 mkdir -p "$(dirname "$DBT_DUCKDB_PATH")"
 
 echo "test: sqlfluff lint"

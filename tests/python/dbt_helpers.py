@@ -21,6 +21,7 @@ class DbtResult:
     returncode: int
     output: str
     database: Path
+    serving_dir: Path
 
     def query(self, sql: str) -> list[tuple]:
         """Run a read-only query against the database the build wrote."""
@@ -39,13 +40,20 @@ def generate(out: Path, *args: str) -> Path:
 
 
 def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -> DbtResult:
-    """Run a dbt command on raw files in `raw_dir`, writing only inside `work_dir`."""
+    """Run a dbt command on raw files in `raw_dir`, writing only inside `work_dir`.
+
+    The database is `work_dir/test.duckdb`, the serving copy goes to `work_dir/serving`,
+    and dbt imports this checkout's `customer_value` package (its plugin and models).
+    """
     database = work_dir / "test.duckdb"
+    serving_dir = work_dir / "serving"
     env = {
         **os.environ,
         "RAW_DATA_DIR": str(raw_dir),
         "DBT_DUCKDB_PATH": str(database),
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "SERVING_DIR": str(serving_dir),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")])),
     }
     completed = subprocess.run(
         [
@@ -62,7 +70,7 @@ def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -
         capture_output=True,
         text=True,
     )
-    return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
+    return DbtResult(completed.returncode, completed.stdout + completed.stderr, database, serving_dir)
 
 
 def assert_build_ok(result: DbtResult) -> None:
