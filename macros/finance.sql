@@ -18,3 +18,13 @@
         lambda month: {{ monthly_values }}[month] * {{ discount_factor('month', annual_rate) }}
     )), 0)
 {%- endmacro %}
+
+{% macro money(amount) -%}
+    {#- The one money type of the marts: DECIMAL(18, 2) in the reporting currency. -#}
+    cast({{ amount }} as decimal(18, 2))
+{%- endmacro %}
+
+{% macro built_at() -%}
+    {#- When the dbt invocation that built a mart started (UTC). -#}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+{%- endmacro %}

@@ -84,6 +84,29 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro serving_comment_statements(node, table) -%}
+    {#- The mart's descriptions, persisted as comments in the working database
+        (persist_docs), copied onto the serving table so BI tools show them there too. -#}
+    {%- set statements = [] -%}
+    {%- set found = run_query(
+        "select '' as column_name, comment from duckdb_tables() where database_name = current_database()"
+        ~ " and schema_name = " ~ serving_sql_string(node.schema) ~ " and table_name = " ~ serving_sql_string(node.alias)
+        ~ " and comment is not null union all"
+        ~ " select column_name, comment from duckdb_columns() where database_name = current_database()"
+        ~ " and schema_name = " ~ serving_sql_string(node.schema) ~ " and table_name = " ~ serving_sql_string(node.alias)
+        ~ " and comment is not null"
+    ) -%}
+    {%- for row in found.rows -%}
+        {%- if row[0] == '' -%}
+            {%- do statements.append("comment on table " ~ table ~ " is " ~ serving_sql_string(row[1])) -%}
+        {%- else -%}
+            {%- do statements.append("comment on column " ~ table ~ "." ~ adapter.quote(row[0]) ~ " is "
+                ~ serving_sql_string(row[1])) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(statements) }}
+{%- endmacro %}
+
 {% macro publish_serving_copy(results) -%}
     {#- Returns the SQL that publishes (run by dbt as the hook's statement, so a failure
         there fails the hook and the run), or nothing when this run may not publish. -#}
@@ -121,6 +144,7 @@
         {%- set temporary_parquet_file = serving_dir ~ '/parquet/.' ~ node.alias ~ '.parquet.' ~ invocation_id ~ '.tmp' -%}
         {%- do published.update({parquet_file: temporary_parquet_file}) -%}
         {%- do statements.append("create table " ~ table ~ " as select * from " ~ relation) -%}
+        {%- do statements.extend(serving_comment_statements(node, table)) -%}
         {%- do statements.append("copy (select * from " ~ table ~ ") to " ~ serving_sql_string(temporary_parquet_file)
             ~ " (format parquet)") -%}
     {%- endfor -%}

@@ -15,7 +15,8 @@ final as (
         n_customers,
         as_of_date,
         is_converged,
-        fit_message
+        fit_message,
+        {{ built_at() }} as built_at
     from fitted
 )
 

@@ -89,10 +89,11 @@ final as (
         from_segment,
         to_segment,
         count(*) as customers,
-        sum(from_predicted_clv) as from_predicted_clv,
-        sum(to_predicted_clv) as to_predicted_clv,
-        sum(from_crv) as from_crv,
-        sum(to_crv) as to_crv
+        {{ money('sum(from_predicted_clv)') }} as from_predicted_clv,
+        {{ money('sum(to_predicted_clv)') }} as to_predicted_clv,
+        {{ money('sum(from_crv)') }} as from_crv,
+        {{ money('sum(to_crv)') }} as to_crv,
+        {{ built_at() }} as built_at
     from moves
     group by
         from_as_of_date,

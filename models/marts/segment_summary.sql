@@ -74,19 +74,20 @@ final as (
         coalesce(value_segments.value_segment_label, replace(per_segment.segment, '_', ' ')) as segment_label,
         per_segment.customers,
         per_segment.customers / totals.customers as customer_share,
-        per_segment.net_revenue_to_date,
+        {{ money('per_segment.net_revenue_to_date') }} as net_revenue_to_date,
         per_segment.net_revenue_to_date / nullif(totals.net_revenue_to_date, 0) as net_revenue_share,
-        per_segment.historical_clv,
-        per_segment.mean_historical_clv,
+        {{ money('per_segment.historical_clv') }} as historical_clv,
+        {{ money('per_segment.mean_historical_clv') }} as mean_historical_clv,
         per_segment.historical_clv / nullif(totals.historical_clv, 0) as historical_clv_share,
-        per_segment.predicted_clv,
-        per_segment.mean_predicted_clv,
+        {{ money('per_segment.predicted_clv') }} as predicted_clv,
+        {{ money('per_segment.mean_predicted_clv') }} as mean_predicted_clv,
         per_segment.predicted_clv / nullif(totals.predicted_clv, 0) as predicted_clv_share,
-        per_segment.crv,
-        per_segment.mean_crv,
+        {{ money('per_segment.crv') }} as crv,
+        {{ money('per_segment.mean_crv') }} as mean_crv,
         per_segment.crv / nullif(totals.crv, 0) as crv_share,
         actions.action_code as recommended_action,
-        actions.action_text as recommended_action_text
+        actions.action_text as recommended_action_text,
+        {{ built_at() }} as built_at
     from per_segment
     cross join totals
     left join value_segments

@@ -192,6 +192,45 @@ def test_serving_database_has_no_personal_data_and_no_raw_rows(build):
                 assert rows == 0, f"{table}.{column} holds email addresses or JSON rows"
 
 
+def test_every_mart_and_column_carries_its_description_in_both_files(build):
+    """persist_docs writes the YAML descriptions as comments; the serving copy keeps them."""
+    for database in (build.database, build.serving_dir / SERVING_FILE):
+        with duckdb.connect(str(database), read_only=True) as con:
+            tables = con.execute(
+                "select table_name, comment from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+            columns = con.execute(
+                "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'"
+            ).fetchall()
+        assert tables and all(comment for _, comment in tables), (database, tables)
+        assert columns and all(comment for _, _, comment in columns), (
+            database,
+            [(table, column) for table, column, comment in columns if not comment],
+        )
+
+
+def test_marts_have_bi_friendly_types(build):
+    """Counts are BIGINT (no HUGEINT, which Parquet and node turn into DOUBLE or text),
+    money is one type, DECIMAL(18,2), and every mart says when it was built."""
+    money = {
+        "customer_segments": ["historical_clv", "predicted_clv", "crv", "realized_crv", "net_revenue_to_date"],
+        "segment_summary": ["historical_clv", "predicted_clv", "crv", "mean_predicted_clv"],
+        "segment_migrations": ["from_predicted_clv", "to_crv"],
+    }
+    types = {
+        (table, column): data_type
+        for table, column, data_type in build.query(
+            "select table_name, column_name, data_type from information_schema.columns where table_schema = 'marts'"
+        )
+    }
+    assert not [key for key, data_type in types.items() if data_type in ("HUGEINT", "UHUGEINT")]
+    for table, columns in money.items():
+        for column in columns:
+            assert types[(table, column)] == "DECIMAL(18,2)", (table, column)
+    for table in {table for table, _ in types}:
+        assert types[(table, "built_at")] == "TIMESTAMP", table
+
+
 def test_parquet_files_have_the_rows_of_the_marts(build):
     with duckdb.connect(str(build.database), read_only=True) as con:
         for name in mart_relations(build):
