@@ -233,17 +233,23 @@ def test_crv_recovers_the_simulated_referral_behaviour(clean_build):
     assert answered > 100
     assert abs(estimate - share) < 3 * np.sqrt(share * (1 - share) / answered) + 20 / (answered + 20) * 0.05
 
-    # Expected future referrals follow the true referral rates; influencers far above the rest.
+    # Expected future referrals follow the true referral rates of the customers still
+    # alive (domain rule: only a live customer refers; the generator lets everyone keep
+    # referring, so the truth is cut at each buyer's simulated drop-out); influencers
+    # far above the rest. Measured (seed 7): 185.9 expected against 197.1 true for buyers.
     with duckdb.connect(str(result.database), read_only=True) as con:
         rows = con.execute(
-            f"select latent.referral_rate, latent.is_influencer, segments.expected_future_referrals"
+            f"select latent.referral_rate, latent.is_influencer, segments.expected_future_referrals,"
+            f" segments.is_prospect,"
+            f" latent.dropout_at is null or latent.dropout_at > segments.as_of_date as is_truly_alive"
             f" from marts.customer_segments as segments"
             f" inner join read_parquet('{raw / '_truth' / 'customer_latent.parquet'}') as latent"
             f" on segments.customer_id = latent.customer_id"
         ).fetchall()
-    true_rate, is_influencer, expected = (np.array(column, dtype=float) for column in zip(*rows))
+    true_rate, is_influencer, expected, is_prospect, is_alive = (np.array(column, dtype=float) for column in zip(*rows))
     true_expected = true_rate * truth["conversion_probability"] * 365.25 / 7  # converted, next 12 months
-    assert abs(expected.sum() / true_expected.sum() - 1) < 0.15
+    buyers = is_prospect == 0
+    assert abs(expected[buyers].sum() / (true_expected * is_alive)[buyers].sum() - 1) < 0.15
     quintile_means = [expected[part].mean() for part in np.array_split(np.argsort(true_expected), 5)]
     assert np.all(np.diff(quintile_means) > 0), quintile_means
     influencer_mean = expected[is_influencer == 1].mean()
