@@ -19,7 +19,7 @@ customers as (
 ),
 
 profiles as (
-    select * from {{ ref('stg_raw__social_profiles') }}
+    select * from {{ ref('int_social_profiles_filtered') }}
 ),
 
 email as (
@@ -27,7 +27,7 @@ email as (
 ),
 
 referrals as (
-    select * from {{ ref('stg_raw__referrals') }}
+    select * from {{ ref('int_referrals_filtered') }}
 ),
 
 credited_referrals as (
@@ -46,38 +46,27 @@ social_settings as (
     select * from {{ ref('int_social_settings') }}
 ),
 
-settings as (
-    select * from {{ ref('int_analysis_settings') }}
-),
-
-profiles_to_date as (
-    select profiles.*
-    from profiles
-    cross join settings
-    where profiles.observed_at < settings.as_of_cutoff_at
-),
-
 profiles_weighted as (
     select
-        profiles_to_date.customer_id,
-        coalesce(profiles_to_date.posts_90d, 0) as posts_90d,
-        coalesce(profiles_to_date.brand_mentions_90d, 0) as brand_mentions_90d,
-        coalesce(profiles_to_date.posts_90d, 0) > 0 as is_active,
-        coalesce(profiles_to_date.is_public, false) as is_public,
+        profiles.customer_id,
+        coalesce(profiles.posts_90d, 0) as posts_90d,
+        coalesce(profiles.brand_mentions_90d, 0) as brand_mentions_90d,
+        coalesce(profiles.posts_90d, 0) > 0 as is_active,
+        coalesce(profiles.is_public, false) as is_public,
         coalesce(network_weights.community_type = 'tight_knit', false) as is_tight_knit,
         coalesce(network_weights.participation_weight, 0)
         * case
-            when profiles_to_date.is_public then social_settings.public_audience_weight
+            when profiles.is_public then social_settings.public_audience_weight
             else social_settings.intimate_audience_weight
         end
         * (
-            social_settings.post_points * coalesce(profiles_to_date.posts_90d, 0)
-            + social_settings.brand_mention_points * coalesce(profiles_to_date.brand_mentions_90d, 0)
+            social_settings.post_points * coalesce(profiles.posts_90d, 0)
+            + social_settings.brand_mention_points * coalesce(profiles.brand_mentions_90d, 0)
         ) as posting_points
-    from profiles_to_date
+    from profiles
     cross join social_settings
     left join network_weights
-        on profiles_to_date.network = network_weights.network
+        on profiles.network = network_weights.network
 ),
 
 networks as (
@@ -99,8 +88,6 @@ referrals_made as (
         referrals.referrer_customer_id as customer_id,
         count(*) as referral_count
     from referrals
-    cross join settings
-    where referrals.referred_at < settings.as_of_cutoff_at
     group by referrals.referrer_customer_id
 ),
 

@@ -11,7 +11,7 @@ customers as (
 ),
 
 profiles as (
-    select * from {{ ref('stg_raw__social_profiles') }}
+    select * from {{ ref('int_social_profiles_filtered') }}
 ),
 
 network_weights as (
@@ -26,26 +26,15 @@ social_settings as (
     select * from {{ ref('int_social_settings') }}
 ),
 
-settings as (
-    select * from {{ ref('int_analysis_settings') }}
-),
-
-profiles_to_date as (
-    select profiles.*
-    from profiles
-    cross join settings
-    where profiles.observed_at < settings.as_of_cutoff_at
-),
-
 per_customer as (
     select
-        profiles_to_date.customer_id,
-        sum(coalesce(profiles_to_date.followers, 0)) as total_followers,
-        sum(coalesce(network_weights.reach_weight, 0) * coalesce(profiles_to_date.followers, 0)) as weighted_contacts
-    from profiles_to_date
+        profiles.customer_id,
+        sum(coalesce(profiles.followers, 0)) as total_followers,
+        sum(coalesce(network_weights.reach_weight, 0) * coalesce(profiles.followers, 0)) as weighted_contacts
+    from profiles
     left join network_weights
-        on profiles_to_date.network = network_weights.network
-    group by profiles_to_date.customer_id
+        on profiles.network = network_weights.network
+    group by profiles.customer_id
 ),
 
 -- Zero for a customer without followers, NULL for everyone without the file.

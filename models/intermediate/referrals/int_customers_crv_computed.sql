@@ -41,8 +41,8 @@ files as (
     select * from {{ ref('int_raw_files_detected') }}
 ),
 
-raw_referrals as (
-    select * from {{ ref('stg_raw__referrals') }}
+referrals_made as (
+    select * from {{ ref('int_referrals_filtered') }}
 ),
 
 settings as (
@@ -51,12 +51,10 @@ settings as (
 
 made as (
     select
-        raw_referrals.referrer_customer_id as customer_id,
+        referrer_customer_id as customer_id,
         count(*) as referrals_made_count
-    from raw_referrals
-    cross join settings
-    where raw_referrals.referred_at < settings.as_of_cutoff_at
-    group by raw_referrals.referrer_customer_id
+    from referrals_made
+    group by referrer_customer_id
 ),
 
 per_referrer as (

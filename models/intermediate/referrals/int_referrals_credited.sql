@@ -4,7 +4,7 @@
 with
 
 referrals as (
-    select * from {{ ref('stg_raw__referrals') }}
+    select * from {{ ref('int_referrals_filtered') }}
 ),
 
 settings as (

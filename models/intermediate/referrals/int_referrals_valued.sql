@@ -17,7 +17,7 @@ credited_referrals as (
 ),
 
 referrals as (
-    select * from {{ ref('stg_raw__referrals') }}
+    select * from {{ ref('int_referrals_filtered') }}
 ),
 
 transactions as (
