@@ -2,11 +2,8 @@
     the contract. Every staging base model reads its file through raw_table(). -#}
 
 {% macro raw_format() -%}
-    {%- set fmt = var('raw_format', 'parquet') | lower -%}
-    {%- if fmt not in ['parquet', 'csv'] -%}
-        {{ exceptions.raise_compiler_error("var raw_format must be 'parquet' or 'csv', got '" ~ fmt ~ "'") }}
-    {%- endif -%}
-    {{ return(fmt) }}
+    {#- parquet or csv; any other value is stopped by check_settings() before models run. -#}
+    {{ return(var('raw_format', 'parquet') | string | lower) }}
 {%- endmacro %}
 
 {% macro raw_file_path(table_name) -%}

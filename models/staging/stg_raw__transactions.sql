@@ -1,3 +1,6 @@
+-- A set as_of_date is checked against the staged transactions (not before the first).
+{{ config(post_hook="{{ check_as_of_date_in_data() }}") }}
+
 with
 
 transactions as (
