@@ -7,13 +7,16 @@ no Python traceback.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dbt_helpers import DbtResult, generate, run_dbt
+from dbt_helpers import DBT, PROJECT_DIR, DbtResult, assert_build_ok, generate, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +99,139 @@ def test_as_of_date_before_the_data_says_where_the_data_starts(tmp_path, small_r
     assert "Conversion Error" not in result.output
     assert "unit_test" not in result.output.split("Completed with")[-1]
     assert "int_analysis_settings" not in relations_in(result.database)
+
+
+# --- 2. Input errors that say what to do ---------------------------------------------
+
+
+def test_empty_customers_file_names_customers(tmp_path, small_raw):
+    raw = copy_raw(small_raw, tmp_path / "raw")
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * from read_parquet('{small_raw / 'customers.parquet'}') limit 0)"
+            f" to '{raw / 'customers.parquet'}' (format parquet)"
+        )
+    result = run_dbt(raw, tmp_path / "build")
+    line = line_with(result, "customers.parquet' has no rows")
+    assert line == (
+        f"Raw file '{raw}/customers.parquet' has no rows, but customers is a required table:"
+        " export it again with its rows."
+    )
+    assert "Completed with 1 error" in result.output and "Failure in test" not in result.output
+
+
+def test_csv_files_without_raw_format_csv_suggest_it(tmp_path):
+    raw = generate(tmp_path / "raw_csv", "--customers", "100", "--seed", "5", "--format", "csv")
+    result = run_dbt(raw, tmp_path / "build")
+    line = line_with(result, "was not found, but")
+    assert line == (
+        f"Raw file '{raw}/customers.parquet' was not found, but '{raw}/customers.csv' is there:"
+        " to read CSV files set raw_format: csv (--vars '{raw_format: csv}'), or export every table as parquet."
+    )
+    assert "Completed with 1 error" in result.output
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def corrupt_data_pages(path: Path) -> None:
+    """Scramble the middle of the data pages, leaving the footer intact (metadata still reads)."""
+    data = bytearray(path.read_bytes())
+    footer_length = int.from_bytes(data[-8:-4], "little")
+    data_end = len(data) - 8 - footer_length
+    for i in range(data_end // 4, data_end * 3 // 4):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (truncate, "No magic bytes found at end of file"),
+        (corrupt_data_pages, "Snappy decompression failure"),
+    ],
+)
+def test_unreadable_parquet_is_named_with_re_export(tmp_path, small_raw, damage, reason):
+    raw = copy_raw(small_raw, tmp_path / "raw")
+    damage(raw / "transactions.parquet")
+    result = run_dbt(raw, tmp_path / "build")
+    line = line_with(result, f"Raw file '{raw}/transactions.parquet' cannot be read as Parquet (")
+    assert reason in line
+    assert line.endswith(
+        "it is truncated, corrupted or not Parquet. Export transactions again (CSV files: set raw_format: csv)."
+    )
+
+
+def test_column_type_not_accepted_lists_the_accepted_types(tmp_path, small_raw):
+    raw = copy_raw(small_raw, tmp_path / "raw")
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select * replace (cast(amount as varchar) as amount)"
+            f" from read_parquet('{small_raw / 'transactions.parquet'}')) to '{raw / 'transactions.parquet'}'"
+            " (format parquet)"
+        )
+    result = run_dbt(raw, tmp_path / "build")
+    line = line_with(result, "column 'amount' has type VARCHAR")
+    assert line == (
+        f"Raw file '{raw}/transactions.parquet': column 'amount' has type VARCHAR, but the contract says decimal;"
+        " accepted types: DECIMAL, DOUBLE, FLOAT, REAL or an integer type. Export the column as one of them,"
+        " or export CSV files and set raw_format: csv."
+    )
+
+
+def test_locked_database_names_the_file_and_the_serving_copy(tmp_path, small_raw):
+    work = tmp_path / "build"
+    work.mkdir()
+    database = work / "test.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(300)",
+            str(database),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = run_dbt(small_raw, work)
+    finally:
+        holder.kill()
+        holder.wait()
+    line = line_with(result, "is in use by another program")
+    assert line == (
+        f"The database file '{database}' is in use by another program ({Path(sys.executable).resolve()},"
+        f" PID {holder.pid}), and DuckDB lets only one program write it. Close that program (or its connection)"
+        " and build again. BI tools and notebooks should open the serving copy"
+        " (data/serving/customer_value.duckdb in the project folder), not the working database."
+    )
+
+
+def test_build_from_another_folder_uses_paths_in_the_project(tmp_path):
+    # A copy of the project with its demo data where the defaults say: data/demo.
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "target", "logs", "data", "dbt_packages", "__pycache__", ".pytest_cache", "*.duckdb"
+        ),
+    )
+    generate(project / "data" / "demo", "--customers", "200", "--seed", "9")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in {"RAW_DATA_DIR", "DBT_DUCKDB_PATH", "DBT_PROFILES_DIR"}}
+    completed = subprocess.run(
+        [DBT, "build", "--project-dir", str(project), "--profiles-dir", str(project)],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert_build_ok(DbtResult(completed.returncode, completed.stdout + completed.stderr, project / "data"))
+    with duckdb.connect(str(project / "data" / "customer_value.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.customer_segments").fetchall() == [(200,)]
+    assert list(elsewhere.iterdir()) == []
