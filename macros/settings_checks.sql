@@ -10,6 +10,7 @@
         positive (number > 0). Special cases (as_of_date, raw_format,
         reporting_currency) are checked in check_settings() itself. -#}
     {{ return({
+        'max_rejected_share': ['number', 0, 1, 'a share of rows'],
         'default_margin_rate': ['number', 0, 1, 'a margin rate'],
         'clv_horizon_months': ['integer', 0, none, 'months'],
         'annual_discount_rate': ['number', 0, none, 'an annual rate'],

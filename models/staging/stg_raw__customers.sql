@@ -1,3 +1,6 @@
+-- Post-hook: stop when the required customers lost (nearly) every row.
+{{ config(post_hook="{{ check_required_table_kept('customers') }}") }}
+
 with
 
 customers as (

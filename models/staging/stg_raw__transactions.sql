@@ -1,5 +1,9 @@
--- A set as_of_date is checked against the staged transactions (not before the first).
-{{ config(post_hook="{{ check_as_of_date_in_data() }}") }}
+-- Post-hooks: stop when the required transactions lost (nearly) every row, and check a
+-- set as_of_date against the staged transactions (not before the first).
+{{ config(post_hook=[
+    "{{ check_required_table_kept('transactions') }}",
+    "{{ check_as_of_date_in_data() }}",
+]) }}
 
 with
 

@@ -235,3 +235,72 @@ def test_build_from_another_folder_uses_paths_in_the_project(tmp_path):
     with duckdb.connect(str(project / "data" / "customer_value.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from marts.customer_segments").fetchall() == [(200,)]
     assert list(elsewhere.iterdir()) == []
+
+
+# --- 3. Rejected rows visible ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dollar_amounts_raw(tmp_path_factory) -> tuple[Path, int, int]:
+    """CSV exports where about 3% of the purchase amounts are written like `$17.50`."""
+    raw = generate(tmp_path_factory.mktemp("raw_dollars"), "--customers", "300", "--seed", "4", "--format", "csv")
+    path = raw / "transactions.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            "create table transactions as select * from read_csv(?, header = true, all_varchar = true)", [str(path)]
+        )
+        dollars = con.execute(
+            "update transactions set amount = '$' || amount"
+            " where transaction_type = 'purchase' and hash(transaction_id) % 33 = 0"
+        ).fetchall()[0][0]
+        rows = con.execute("select count(*) from transactions").fetchall()[0][0]
+        con.execute(f"copy transactions to '{path}' (header, format csv)")
+    assert 0 < dollars < 0.05 * rows
+    return raw, rows, dollars
+
+
+def test_dollar_amounts_in_csv_are_quarantined_and_the_log_says_so(tmp_path, dollar_amounts_raw):
+    raw, rows, dollars = dollar_amounts_raw
+    result = run_dbt(raw, tmp_path / "build", "--vars", "{raw_format: csv}", "--warn-error")
+    assert_build_ok(result)
+    assert result.query(
+        "select rejection_reason, count(*) from staging.stg_raw__rejected_rows where table_name = 'transactions'"
+        " group by all"
+    ) == [("malformed_value", dollars)]
+    lines = [line.split("  ", 1)[-1].strip() for line in result.output.splitlines() if "  Raw " in line]
+    assert f"Raw transactions: {rows} read, {rows - dollars} staged, {dollars} rejected (malformed_value {dollars})." in lines
+    assert any(line.startswith("Raw customers: 300 read, 300 staged, 0 rejected.") for line in lines)
+    assert len([line for line in lines if line.startswith("Raw ") and " read, " in line]) == 8
+
+
+def test_rejected_share_above_max_rejected_share_warns(tmp_path, dollar_amounts_raw):
+    raw, rows, dollars = dollar_amounts_raw
+    result = run_dbt(raw, tmp_path / "build", "--vars", "{raw_format: csv, max_rejected_share: 0.01}")
+    assert result.returncode == 0, result.output[-3000:]
+    share = f"{100 * dollars / rows:.1f}%"
+    assert (
+        f"Raw transactions: {rows} read, {rows - dollars} staged, {dollars} rejected (malformed_value {dollars}):"
+        f" {share} rejected, above max_rejected_share 0.01 (test rejected_share_below_max_rejected_share warns)."
+    ) in result.output
+    assert "Warning in test rejected_share_below_max_rejected_share_stg_raw__table_inventory_" in result.output
+    assert "WARN=1 " in result.output
+
+
+def test_all_transactions_orphaned_stops_the_build_with_the_summary(tmp_path, small_raw):
+    raw = copy_raw(small_raw, tmp_path / "raw")
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * replace ('X' || customer_id as customer_id) from read_parquet('{small_raw / 'transactions.parquet'}'))"
+            f" to '{raw / 'transactions.parquet'}' (format parquet)"
+        )
+        rows = con.execute(f"select count(*) from read_parquet('{raw / 'transactions.parquet'}')").fetchall()[0][0]
+    result = run_dbt(raw, tmp_path / "build")
+    line = line_with(result, "Raw transactions: ")
+    assert line == (
+        f"Raw transactions: {rows} read, 0 staged, {rows} rejected (orphan_reference {rows}). transactions is a"
+        " required table and 100.0% of its rows broke the contract, so the build stops: fix the export (the rows"
+        " and their reasons are in staging.stg_raw__rejected_rows; README: bad rows)."
+    )
+    assert "Completed with 1 error" in result.output
+    # The rows stay inspectable.
+    assert result.query("select count(*) from staging.stg_raw__rejected_rows") == [(rows,)]
