@@ -10,6 +10,10 @@ what to do:
   CSV): the SQL function `customer_value_raw_file_error(path, format)` reads it in a
   separate in-memory DuckDB and returns the reason instead of failing, so that the
   macro raw_table() can stop the build naming the file and saying to export it again.
+
+It also hands the customer-key secret to SQL without it ever appearing in SQL text,
+compiled files or logs: every cursor gets the DuckDB variable `customer_key_secret`
+from the environment variable CUSTOMER_KEY_SECRET (macros/privacy.sql).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
 SERVING_COPY = "data/serving/customer_value.duckdb"
+CUSTOMER_KEY_ENV_VAR = "CUSTOMER_KEY_SECRET"
 
 
 def locked_message(path: str, error: str) -> str:
@@ -84,3 +89,8 @@ class Plugin(BasePlugin):
             null_handling="special",
             side_effects=True,
         )
+
+    def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        secret = os.environ.get(CUSTOMER_KEY_ENV_VAR, "")
+        if secret:
+            cursor.execute("set variable customer_key_secret = ?", [secret])

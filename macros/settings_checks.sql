@@ -171,6 +171,18 @@
             ~ "(they weigh the parts of social_score). Set them in dbt_project.yml or with --vars (docs/settings.md).") }}
     {%- endif -%}
 
+    {#- The customer key secret (macros/privacy.sql): its length only, never its value. -#}
+    {%- set secret = run_query("select coalesce(length(" ~ customer_key_secret() ~ "), 0)").columns[0].values()[0] -%}
+    {%- if secret == 0 -%}
+        {{ log("CUSTOMER_KEY_SECRET is not set (or the profile does not load customer_value.dbt_plugin), so email_key"
+            ~ " in marts.customer_segments is NULL. To publish a keyed hash of the email for joining back, set it to a"
+            ~ " random secret: python -c \"import secrets; print(secrets.token_hex(32))\"", info=true) }}
+    {%- elif secret < 16 -%}
+        {{ exceptions.raise_compiler_error(
+            "CUSTOMER_KEY_SECRET is only " ~ secret ~ " characters long: use a random secret of at least 16"
+            ~ " characters (python -c \"import secrets; print(secrets.token_hex(32))\"), kept out of the repository.") }}
+    {%- endif -%}
+
     {{ return('') }}
 {%- endmacro %}
 

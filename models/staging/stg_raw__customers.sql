@@ -12,7 +12,7 @@ final as (
     select
         customer_id,
         email,
-        case when email is not null then sha256(email) end as email_sha256,
+        {{ email_key('email') }} as email_key,
         created_at,
         acquisition_channel,
         country

@@ -7,7 +7,10 @@ no Python traceback.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -268,7 +271,8 @@ def test_dollar_amounts_in_csv_are_quarantined_and_the_log_says_so(tmp_path, dol
         " group by all"
     ) == [("malformed_value", dollars)]
     lines = [line.split("  ", 1)[-1].strip() for line in result.output.splitlines() if "  Raw " in line]
-    assert f"Raw transactions: {rows} read, {rows - dollars} staged, {dollars} rejected (malformed_value {dollars})." in lines
+    expected = f"Raw transactions: {rows} read, {rows - dollars} staged, {dollars} rejected (malformed_value {dollars})."
+    assert expected in lines
     assert any(line.startswith("Raw customers: 300 read, 300 staged, 0 rejected.") for line in lines)
     assert len([line for line in lines if line.startswith("Raw ") and " read, " in line]) == 8
 
@@ -290,8 +294,9 @@ def test_all_transactions_orphaned_stops_the_build_with_the_summary(tmp_path, sm
     raw = copy_raw(small_raw, tmp_path / "raw")
     with duckdb.connect() as con:
         con.execute(
-            f"copy (select * replace ('X' || customer_id as customer_id) from read_parquet('{small_raw / 'transactions.parquet'}'))"
-            f" to '{raw / 'transactions.parquet'}' (format parquet)"
+            "copy (select * replace ('X' || customer_id as customer_id)"
+            f" from read_parquet('{small_raw / 'transactions.parquet'}')) to '{raw / 'transactions.parquet'}'"
+            " (format parquet)"
         )
         rows = con.execute(f"select count(*) from read_parquet('{raw / 'transactions.parquet'}')").fetchall()[0][0]
     result = run_dbt(raw, tmp_path / "build")
@@ -304,3 +309,129 @@ def test_all_transactions_orphaned_stops_the_build_with_the_summary(tmp_path, sm
     assert "Completed with 1 error" in result.output
     # The rows stay inspectable.
     assert result.query("select count(*) from staging.stg_raw__rejected_rows") == [(rows,)]
+
+
+# --- 4. Privacy: a keyed hash, never an email or an unsalted hash --------------------
+
+SECRET = "tést-key-0f3a9c1d7e5b2468-not-in-any-file"
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def compiled(expression: str, tmp_path: Path) -> str:
+    """The SQL a macro expression compiles to, from `dbt compile --inline`."""
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(tmp_path / "compile.duckdb"), "DBT_PROFILES_DIR": str(PROJECT_DIR)}
+    completed = subprocess.run(
+        [
+            DBT,
+            "compile",
+            "--quiet",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--inline",
+            f"select {expression} as value",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout.strip()
+
+
+def python_email_key(secret: str, email: str) -> str:
+    return hmac.new(secret.encode(), email.strip(" ").lower().encode(), hashlib.sha256).hexdigest()
+
+
+def test_email_key_sql_is_rfc_2104_hmac_sha256(tmp_path):
+    # The macro the staging model uses, run by DuckDB, against Python's hmac module.
+    email_key_sql = compiled("{{ email_key('email') }}", tmp_path)
+    keys = [
+        "0123456789abcdef",  # short
+        SECRET,  # non-ASCII
+        "k" * 64,  # exactly one block
+        "K" * 65,  # longer than a block: hashed first
+        "clé " * 50,  # 250 bytes
+    ]
+    emails = ["ana.lopez@example.com", "  Mixed.Case@Example.COM ", "josé.müller@exämple.de", "用户@例子.中国"]
+    with duckdb.connect() as con:
+        for key in keys:
+            con.execute("set variable customer_key_secret = ?", [key])
+            for email in emails:
+                got = con.execute(email_key_sql + " from (select ? as email)", [email])
+                assert got.fetchall() == [(python_email_key(key, email),)], (key, email)
+        con.execute("reset variable customer_key_secret")
+        assert con.execute(email_key_sql + " from (select 'a@b.co' as email)").fetchall() == [(None,)]
+    # RFC 4231 test vectors with binary keys (cases 1, 2 and 6), through hmac_sha256 itself.
+    hmac_sql = compiled("{{ hmac_sha256('unhex(key_hex)', 'message') }}", tmp_path)
+    vectors = [
+        ("0b" * 20, b"Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+        ("4a656665", b"what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+        (
+            "aa" * 131,
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+        ),
+    ]
+    with duckdb.connect() as con:
+        for key_hex, message, expected in vectors:
+            sql = hmac_sql + " from (select ? as key_hex, ?::blob as message)"
+            assert con.execute(sql, [key_hex, message]).fetchall() == [(expected,)]
+            assert hmac.new(bytes.fromhex(key_hex), message, hashlib.sha256).hexdigest() == expected
+
+
+def text_cells(result: DbtResult, schema: str) -> dict[str, list[str]]:
+    """Every non-null value of every column of every relation in `schema`, as text."""
+    cells: dict[str, list[str]] = {}
+    columns = result.query(
+        f"select table_name, column_name from information_schema.columns where table_schema = '{schema}'"
+    )
+    for table, column in columns:
+        values = result.query(f'select cast("{column}" as varchar) from {schema}."{table}" where "{column}" is not null')
+        cells[f"{table}.{column}"] = [value for (value,) in values]
+    return cells
+
+
+def test_marts_publish_a_keyed_hash_and_no_email(tmp_path, small_raw, monkeypatch):
+    monkeypatch.setenv("CUSTOMER_KEY_SECRET", SECRET)
+    result = run_dbt(small_raw, tmp_path / "build", "--warn-error")
+    assert_build_ok(result)
+    with duckdb.connect() as con:
+        raw_emails = dict(
+            con.execute(
+                f"select customer_id, email from read_parquet('{small_raw / 'customers.parquet'}')"
+                " where email is not null"
+            ).fetchall()
+        )
+    keys = dict(result.query("select customer_id, email_key from marts.customer_segments"))
+    assert {customer: keys[customer] for customer in raw_emails} == {
+        customer: python_email_key(SECRET, email) for customer, email in raw_emails.items()
+    }
+    # No published value is an email, or an unsalted SHA-256 / MD5 of one (as exported or cleaned).
+    unsalted = set()
+    for email in raw_emails.values():
+        for variant in {email, email.strip().lower()}:
+            unsalted |= {hashlib.sha256(variant.encode()).hexdigest(), hashlib.md5(variant.encode()).hexdigest()}
+    cells = text_cells(result, "marts")
+    assert "customer_segments.email_key" in cells and len(cells) > 50
+    for column, values in cells.items():
+        assert not [v for v in values if EMAIL_PATTERN.search(v)], column
+        assert not [v for v in values if any(h in v.lower() for h in unsalted)], column
+    # The secret is in no file the build wrote: compiled SQL, logs, the database.
+    for path in (tmp_path / "build").rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_without_a_secret_the_key_is_null_and_the_build_says_so(tmp_path, small_raw, monkeypatch):
+    monkeypatch.delenv("CUSTOMER_KEY_SECRET", raising=False)
+    result = run_dbt(small_raw, tmp_path / "build", "--warn-error")
+    assert_build_ok(result)
+    assert result.query("select count(*), count(email_key) from marts.customer_segments") == [(300, 0)]
+    assert "CUSTOMER_KEY_SECRET is not set (or the profile does not load customer_value.dbt_plugin), so email_key" in (
+        result.output
+    )
+    columns = result.query("select column_name from information_schema.columns where table_schema = 'marts'")
+    assert not [column for (column,) in columns if "sha256" in column]
