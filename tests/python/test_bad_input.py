@@ -435,3 +435,55 @@ def test_without_a_secret_the_key_is_null_and_the_build_says_so(tmp_path, small_
     )
     columns = result.query("select column_name from information_schema.columns where table_schema = 'marts'")
     assert not [column for (column,) in columns if "sha256" in column]
+
+
+# --- 5. Same input, same output -------------------------------------------------------
+
+
+def relation_hashes(result: DbtResult, schema: str) -> dict[str, str]:
+    """MD5 of every relation in `schema`: its rows as text, in order (bit for bit: a
+    DOUBLE prints with every digit it needs)."""
+    tables = result.query(f"select table_name from information_schema.tables where table_schema = '{schema}'")
+    return {
+        table: result.query(
+            "select count(*) || ' ' || md5(string_agg(cast(t as varchar), chr(10) order by cast(t as varchar)))"
+            f' from {schema}."{table}" as t'
+        )[0][0]
+        for (table,) in tables
+    }
+
+
+@pytest.fixture(scope="module")
+def determinism_raw(tmp_path_factory) -> Path:
+    """2,000 customers: enough rows for DuckDB to split aggregates over threads."""
+    return generate(tmp_path_factory.mktemp("raw_determinism"), "--customers", "2000", "--seed", "21")
+
+
+def test_two_builds_on_the_same_files_give_identical_marts(tmp_path, determinism_raw, monkeypatch):
+    monkeypatch.setenv("CUSTOMER_KEY_SECRET", SECRET)
+    one_thread = run_dbt(determinism_raw, tmp_path / "threads_1", "--threads", "1")
+    two_threads = run_dbt(determinism_raw, tmp_path / "threads_2", "--threads", "2")
+    assert_build_ok(one_thread)
+    assert_build_ok(two_threads)
+    hashes = relation_hashes(one_thread, "marts")
+    assert {"customer_segments", "clv_model_parameters"} <= set(hashes)
+    assert relation_hashes(two_threads, "marts") == hashes
+
+
+def test_clv_fit_does_not_depend_on_the_thread_count(monkeypatch):
+    import customer_value.clv._common as common
+    from customer_value.clv import fit_bgnbd, fit_gamma_gamma
+
+    from test_clv import simulate
+
+    frequency, recency, age, spend, _ = simulate(3000, seed=8)
+    monkeypatch.setattr(common, "_PARALLEL_MIN_ROWS", 500)
+    fits = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(common, "N_THREADS", threads)
+        monkeypatch.setattr(common, "_executor", None)
+        bgnbd = fit_bgnbd(frequency, recency, age)
+        gamma_gamma = fit_gamma_gamma(frequency, spend)
+        assert bgnbd.converged and gamma_gamma.converged
+        fits.append((bgnbd.params, bgnbd.log_likelihood, gamma_gamma.params, gamma_gamma.log_likelihood))
+    assert fits[0] == fits[1] == fits[2]
