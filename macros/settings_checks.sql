@@ -98,7 +98,11 @@
 {%- endmacro %}
 
 {% macro check_number_setting(name, kind, minimum, maximum, what) -%}
-    {%- set value = var(name, none) -%}
+    {#- A var the project no longer declares is not checked (nothing reads it). -#}
+    {%- set value = var(name, '__not_declared__') -%}
+    {%- if value == '__not_declared__' -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set number = setting_number(value, integer=(kind == 'integer')) -%}
     {%- set allowed = range_text(kind, minimum, maximum, what) -%}
     {%- if number is none -%}
@@ -120,11 +124,44 @@
     {{ exceptions.raise_compiler_error("seed '" ~ seed_name ~ "' is missing from " ~ project_dir() ~ "/seeds") }}
 {%- endmacro %}
 
+{% macro check_unknown_settings() -%}
+    {#- A var given with --vars that dbt_project.yml does not declare (a typo) would be
+        ignored without a word: stop instead, suggesting the closest declared name. -#}
+    {%- set given = invocation_args_dict.get('vars') or {} -%}
+    {%- if given is not mapping or given | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set project_yml = run_query(
+        "select content from read_text(" ~ sql_text(project_dir() ~ '/dbt_project.yml') ~ ")").columns[0].values()[0] -%}
+    {%- set declared = (fromyaml(project_yml).get('vars') or {}).keys() | list -%}
+    {%- for name in given if name not in declared -%}
+        {%- set best = namespace(name=none, length=0) -%}
+        {%- for candidate in declared -%}
+            {%- set common = namespace(length=0, open=true) -%}
+            {%- for i in range([name | length, candidate | length] | min) if common.open -%}
+                {%- if name[i] == candidate[i] -%}
+                    {%- set common.length = common.length + 1 -%}
+                {%- else -%}
+                    {%- set common.open = false -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if common.length > best.length -%}
+                {%- set best.name, best.length = candidate, common.length -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set hint = "; did you mean " ~ best.name ~ "?" if best.length >= 4 else "." -%}
+        {{ exceptions.raise_compiler_error(
+            "Setting " ~ name ~ " (given with --vars) is not a setting of this project" ~ hint
+            ~ " Every setting: docs/settings.md.") }}
+    {%- endfor -%}
+{%- endmacro %}
+
 {% macro check_settings() -%}
     {#- on-run-start: every var against its documented type and range. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
+    {%- do check_unknown_settings() -%}
 
     {#- as_of_date: empty, or an ISO date (whether it lies inside the data is checked
         once the transactions are staged). YAML reads 2025-06-30 as a date. -#}
@@ -162,10 +199,10 @@
 
     {%- set social_weights = ['social_knowledge_weight', 'social_participation_weight', 'social_reach_weight'] -%}
     {%- set weight_total = namespace(value=0) -%}
-    {%- for name in social_weights -%}
+    {%- for name in social_weights if numbers[name] is not none -%}
         {%- set weight_total.value = weight_total.value + numbers[name] -%}
     {%- endfor -%}
-    {%- if weight_total.value == 0 -%}
+    {%- if weight_total.value == 0 and numbers[social_weights[0]] is not none -%}
         {{ exceptions.raise_compiler_error(
             "Settings " ~ (social_weights | join(', ')) ~ " are all 0: at least one must be above 0 "
             ~ "(they weigh the parts of social_score). Set them in dbt_project.yml or with --vars (docs/settings.md).") }}

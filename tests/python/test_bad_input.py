@@ -80,6 +80,11 @@ def relations_in(database: Path) -> list[str]:
             " seeds/currency_rates.csv (AUD, CAD, CHF, EUR, GBP, JPY, SEK, USD).",
         ),
         (
+            "{high_clv_percentil: 0.8}",
+            "Setting high_clv_percentil (given with --vars) is not a setting of this project;"
+            " did you mean high_clv_percentile? Every setting: docs/settings.md.",
+        ),
+        (
             "{social_knowledge_weight: 0, social_participation_weight: 0, social_reach_weight: 0}",
             "Settings social_knowledge_weight, social_participation_weight, social_reach_weight are all 0:"
             " at least one must be above 0",
