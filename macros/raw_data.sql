@@ -2,16 +2,26 @@
     the contract. Every staging base model reads its file through raw_table(). -#}
 
 {% macro raw_format() -%}
-    {%- set fmt = var('raw_format', 'parquet') | lower -%}
-    {%- if fmt not in ['parquet', 'csv'] -%}
-        {{ exceptions.raise_compiler_error("var raw_format must be 'parquet' or 'csv', got '" ~ fmt ~ "'") }}
-    {%- endif -%}
-    {{ return(fmt) }}
+    {#- parquet or csv; any other value is stopped by check_settings() before models run. -#}
+    {{ return(var('raw_format', 'parquet') | string | lower) }}
 {%- endmacro %}
 
-{% macro raw_file_path(table_name) -%}
-    {#- Same rule as the `external_location` of the raw source. -#}
-    {{ return(env_var('RAW_DATA_DIR', 'data/demo') ~ '/' ~ table_name ~ '.' ~ raw_format()) }}
+{% macro raw_file_path(table_name, file_format=none) -%}
+    {#- <RAW_DATA_DIR>/<table>.<raw_format> (RAW_DATA_DIR by default the project's data/demo). -#}
+    {{ return(raw_data_dir() ~ '/' ~ table_name ~ '.' ~ (file_format or raw_format())) }}
+{%- endmacro %}
+
+{% macro sql_text(value) -%}
+    {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
+{%- endmacro %}
+
+{% macro raw_read(table_name) -%}
+    {#- The DuckDB table function that reads the raw file; CSV files are read as text and
+        cast value by value in the base models. -#}
+    {%- if raw_format() == 'csv' -%}
+        {{ return("read_csv(" ~ sql_text(raw_file_path(table_name)) ~ ", header = true, all_varchar = true)") }}
+    {%- endif -%}
+    {{ return("read_parquet(" ~ sql_text(raw_file_path(table_name)) ~ ")") }}
 {%- endmacro %}
 
 {% macro raw_source_node(table_name) -%}
@@ -21,35 +31,90 @@
     {{ exceptions.raise_compiler_error("raw table '" ~ table_name ~ "' is not declared in models/staging/_raw__sources.yml") }}
 {%- endmacro %}
 
-{% macro raw_file_exists(table_name) -%}
-    {%- set path = raw_file_path(table_name) -%}
-    {%- set found = run_query("select count(*) from glob('" ~ path ~ "')") -%}
+{% macro raw_file_exists(table_name, file_format=none) -%}
+    {%- set found = run_query("select count(*) from glob(" ~ sql_text(raw_file_path(table_name, file_format)) ~ ")") -%}
     {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 {% macro raw_table(table_name, announce=false) -%}
-    {#- The raw table as a relation to select from. A missing optional file becomes an
-        empty relation with the contract's columns (said once in the log when
-        announce is true); a missing required file, or a file that breaks the column
-        contract, stops the build naming the file and the column. -#}
+    {#- The raw table as a relation to select from. `announce` marks the one read that
+        counts, the table's base model: there the file is checked (readable to the end,
+        the contract's columns and types, rows in a required table) and an absent
+        optional file is said once in the log. A missing optional file becomes an empty
+        relation with the contract's columns; a missing required file, a file in the
+        other format, or a file that breaks the contract stops the build with one line
+        naming the file and saying what to do. -#}
     {%- set relation = source('raw', table_name) -%}
     {%- if not execute -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- set node = raw_source_node(table_name) -%}
+    {%- set required = node.config.meta.get('required', false) -%}
     {%- if raw_file_exists(table_name) -%}
-        {%- do assert_raw_contract(table_name, relation, node) -%}
-        {{ return(relation) }}
-    {%- elif node.config.meta.get('required', false) -%}
+        {%- if announce -%}
+            {%- do assert_raw_file_readable(table_name) -%}
+            {%- do assert_raw_contract(table_name, node) -%}
+            {%- if required -%}
+                {%- do assert_raw_file_has_rows(table_name) -%}
+            {%- endif -%}
+        {%- endif -%}
+        {{ return(raw_read(table_name)) }}
+    {%- endif -%}
+    {%- set other_format = 'csv' if raw_format() == 'parquet' else 'parquet' -%}
+    {%- if raw_file_exists(table_name, other_format) -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file '" ~ raw_file_path(table_name) ~ "' was not found, but '"
+            ~ raw_file_path(table_name, other_format) ~ "' is there: to read " ~ other_format | upper
+            ~ " files set raw_format: " ~ other_format ~ " (--vars '{raw_format: " ~ other_format
+            ~ "}'), or export every table as " ~ raw_format() ~ ".") }}
+    {%- elif required -%}
         {{ exceptions.raise_compiler_error(
             "Required raw file '" ~ raw_file_path(table_name) ~ "' was not found. "
             ~ "Set RAW_DATA_DIR to the folder holding " ~ table_name ~ "." ~ raw_format()
-            ~ " (currently '" ~ env_var('RAW_DATA_DIR', 'data/demo') ~ "').") }}
+            ~ " (currently '" ~ raw_data_dir() ~ "'; a relative path is relative to the project folder).") }}
     {%- else -%}
         {%- if announce -%}
             {{ log("Optional raw file '" ~ raw_file_path(table_name) ~ "' not found: " ~ table_name ~ " is treated as empty, and the measures built on it are NULL.", info=true) }}
         {%- endif -%}
         {{ return(empty_raw_relation(node)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro assert_raw_file_readable(table_name) -%}
+    {#- Reads the whole file once with the project's dbt-duckdb plugin
+        (customer_value/dbt_plugin.py), which returns DuckDB's reason instead of failing,
+        so that a truncated or corrupted file is named with what to do. Without the plugin
+        (a profile of your own) DuckDB's error comes when the base model reads the file. -#}
+    {%- set has_check = run_query(
+        "select count(*) > 0 from duckdb_functions() where function_name = 'customer_value_raw_file_error'"
+    ).columns[0].values()[0] -%}
+    {%- if not has_check -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set path = raw_file_path(table_name) -%}
+    {%- set problem = run_query(
+        "select customer_value_raw_file_error(" ~ sql_text(path) ~ ", " ~ sql_text(raw_format()) ~ ")"
+    ).columns[0].values()[0] -%}
+    {%- if problem -%}
+        {%- set reason = modules.re.sub('^[A-Za-z ]*Error: ', '', problem) -%}
+        {%- if raw_format() == 'csv' -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file '" ~ path ~ "' cannot be read as CSV (" ~ reason ~ "). Export " ~ table_name
+                ~ " again as comma-separated CSV with a header row.") }}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file '" ~ path ~ "' cannot be read as Parquet (" ~ reason ~ "): it is truncated, "
+                ~ "corrupted or not Parquet. Export " ~ table_name ~ " again (CSV files: set raw_format: csv).") }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro assert_raw_file_has_rows(table_name) -%}
+    {%- set rows = run_query("select count(*) from " ~ raw_read(table_name)).columns[0].values()[0] -%}
+    {%- if rows == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file '" ~ raw_file_path(table_name) ~ "' has no rows, but " ~ table_name
+            ~ " is a required table: export it again with its rows.") }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -74,9 +139,22 @@
     )
 {%- endmacro %}
 
+{% macro raw_accepted_types(contract_type) -%}
+    {#- The physical types a loader may deliver for each logical contract type, in words. -#}
+    {%- set accepted = {
+        'varchar': 'VARCHAR or an integer type',
+        'timestamp': 'TIMESTAMP (with or without time zone), DATE, or VARCHAR holding ISO-8601 text',
+        'decimal': 'DECIMAL, DOUBLE, FLOAT, REAL or an integer type',
+        'integer': 'an integer type (TINYINT, SMALLINT, INTEGER, BIGINT, HUGEINT or unsigned)',
+        'boolean': 'BOOLEAN',
+    } -%}
+    {{ return(accepted[contract_type]) }}
+{%- endmacro %}
+
 {% macro raw_type_is_compatible(contract_type, actual_type) -%}
-    {#- Which physical types a loader may deliver for each logical contract type.
-        CSV files are read as text and checked value by value in the base models. -#}
+    {#- Which physical types a loader may deliver for each logical contract type (in words:
+        raw_accepted_types). CSV files are read as text and checked value by value in the
+        base models. -#}
     {%- set actual = actual_type | upper -%}
     {%- set is_integer = actual in ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT',
                                      'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT'] -%}
@@ -97,8 +175,8 @@
     {{ return(false) }}
 {%- endmacro %}
 
-{% macro assert_raw_contract(table_name, relation, node) -%}
-    {%- set described = run_query("describe select * from " ~ relation) -%}
+{% macro assert_raw_contract(table_name, node) -%}
+    {%- set described = run_query("describe select * from " ~ raw_read(table_name)) -%}
     {%- set actual = {} -%}
     {%- for row in described.rows -%}
         {%- do actual.update({row[0] | lower: row[1]}) -%}
@@ -108,12 +186,14 @@
             {{ exceptions.raise_compiler_error(
                 "Raw file '" ~ raw_file_path(table_name) ~ "' has no column '" ~ column.name
                 ~ "' (contract type " ~ column.data_type ~ "). Columns found: "
-                ~ (actual.keys() | list | join(', '))) }}
+                ~ (actual.keys() | list | join(', '))
+                ~ ". Export " ~ table_name ~ " again with every column of the contract.") }}
         {%- elif not raw_type_is_compatible(column.data_type, actual[column.name]) -%}
             {{ exceptions.raise_compiler_error(
                 "Raw file '" ~ raw_file_path(table_name) ~ "': column '" ~ column.name
                 ~ "' has type " ~ actual[column.name] ~ ", but the contract says "
-                ~ column.data_type ~ ".") }}
+                ~ column.data_type ~ "; accepted types: " ~ raw_accepted_types(column.data_type)
+                ~ ". Export the column as one of them, or export CSV files and set raw_format: csv.") }}
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -40,6 +40,10 @@ MAX_LOG_PARAM_SE = 5.0
 #: environment variable CLV_THREADS (1 disables threading).
 N_THREADS = max(1, int(os.environ.get("CLV_THREADS", min(2, os.cpu_count() or 1))))
 _PARALLEL_MIN_ROWS = 100_000
+#: Big inputs are always cut into this many chunks, whatever the number of threads, so
+#: that the per-chunk sums (and therefore every fit) are the same bit for bit on any
+#: machine and with any CLV_THREADS.
+_PARALLEL_CHUNKS = 4
 _executor: ThreadPoolExecutor | None = None
 _T = TypeVar("_T")
 
@@ -83,14 +87,20 @@ def vdot(a: FloatArray, b: FloatArray) -> float:
 
 
 def chunked_map(fn: Callable[[slice], _T], n: int) -> list[_T]:
-    """``[fn(s) for s in slices]`` over a split of ``range(n)``, in threads for large n."""
+    """``[fn(s) for s in slices]`` over a split of ``range(n)``, in threads for large n.
+
+    The split depends on n only (never on the number of threads), and the results come
+    back in chunk order, so that sums over them do not change with the thread count."""
     global _executor
-    if N_THREADS == 1 or n < _PARALLEL_MIN_ROWS:
+    if n < _PARALLEL_MIN_ROWS:
         return [fn(slice(0, n))]
+    bounds = np.linspace(0, n, _PARALLEL_CHUNKS + 1).astype(int)
+    slices = [slice(bounds[i], bounds[i + 1]) for i in range(_PARALLEL_CHUNKS)]
+    if N_THREADS == 1:
+        return [fn(s) for s in slices]
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=N_THREADS, thread_name_prefix="clv")
-    bounds = np.linspace(0, n, N_THREADS + 1).astype(int)
-    return list(_executor.map(fn, [slice(bounds[i], bounds[i + 1]) for i in range(N_THREADS)]))
+    return list(_executor.map(fn, slices))
 
 
 class ModelNotFittedError(ValueError):

@@ -18,7 +18,7 @@ value_segments as (
 final as (
     select
         segmented.customer_id,
-        segmented.email_sha256,
+        segmented.email_key,
         segmented.created_at,
         segmented.acquisition_channel,
         segmented.country,

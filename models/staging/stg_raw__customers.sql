@@ -1,3 +1,6 @@
+-- Post-hook: stop when the required customers lost (nearly) every row.
+{{ config(post_hook="{{ check_required_table_kept('customers') }}") }}
+
 with
 
 customers as (
@@ -9,7 +12,7 @@ final as (
     select
         customer_id,
         email,
-        case when email is not null then sha256(email) end as email_sha256,
+        {{ email_key('email') }} as email_key,
         created_at,
         acquisition_channel,
         country

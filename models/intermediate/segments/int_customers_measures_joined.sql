@@ -75,7 +75,7 @@ recent_spend as (
 final as (
     select
         customers.customer_id,
-        customers.email_sha256,
+        customers.email_key,
         customers.created_at,
         customers.acquisition_channel,
         customers.country,

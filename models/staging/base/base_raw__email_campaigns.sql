@@ -1,4 +1,7 @@
 -- One row per raw email_campaigns row, typed, with the first contract rule it breaks.
+-- Read after customers, so that a folder of the wrong format (or a bad required file)
+-- stops the build with one message:
+-- depends_on: {{ ref('base_raw__customers') }}
 with
 
 source as (

@@ -1,0 +1,96 @@
+"""dbt-duckdb plugin of this project (profiles.yml: `plugins: [{module: customer_value.dbt_plugin}]`).
+
+It turns what would be a traceback or a bare DuckDB error into a message that says
+what to do:
+
+- the database file is locked by another program (a dashboard, a notebook): one line
+  naming the file and the program, and that BI tools should open the serving copy;
+- the database folder does not exist yet: it is created;
+- a raw file that cannot be read to the end (truncated or corrupted Parquet, broken
+  CSV): the SQL function `customer_value_raw_file_error(path, format)` reads it in a
+  separate in-memory DuckDB and returns the reason instead of failing, so that the
+  macro raw_table() can stop the build naming the file and saying to export it again.
+
+It also hands the customer-key secret to SQL without it ever appearing in SQL text,
+compiled files or logs: every cursor gets the DuckDB variable `customer_key_secret`
+from the environment variable CUSTOMER_KEY_SECRET (macros/privacy.sql).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import duckdb
+from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt_common.exceptions import DbtRuntimeError
+
+SERVING_COPY = "data/serving/customer_value.duckdb"
+CUSTOMER_KEY_ENV_VAR = "CUSTOMER_KEY_SECRET"
+
+
+def locked_message(path: str, error: str) -> str:
+    holder = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", error)
+    who = f" ({holder.group(1)}, PID {holder.group(2)})" if holder else ""
+    return (
+        f"The database file '{os.path.abspath(path)}' is in use by another program{who}, and DuckDB lets"
+        " only one program write it. Close that program (or its connection) and build again."
+        f" BI tools and notebooks should open the serving copy ({SERVING_COPY} in the project folder),"
+        " not the working database."
+    )
+
+
+def raw_file_error(path: str | None, file_format: str | None) -> str | None:
+    """Why the raw file cannot be read to the end, or None when it can.
+
+    Every column of every row is decoded (hashing the whole row), so a truncated
+    file, a corrupted data page or a malformed CSV line shows up here.
+    """
+    if path is None:
+        return None
+    if file_format == "csv":
+        reader = "read_csv(?, header = true, all_varchar = true)"
+    else:
+        reader = "read_parquet(?)"
+    try:
+        with duckdb.connect() as con:
+            con.execute(f"select max(hash(raw)) from {reader} as raw", [path]).fetchall()
+    except duckdb.Error as error:
+        return str(error).strip().splitlines()[0]
+    return None
+
+
+class Plugin(BasePlugin):
+    def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
+        # Called just before dbt-duckdb opens the database: open it once here to turn
+        # the errors of that step into messages (dbt would print a traceback).
+        path = creds.path
+        if not path or path == ":memory:" or re.match(r"^[a-z]+:", path):
+            return
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        try:
+            duckdb.connect(path, config=dict(config)).close()
+        except duckdb.Error as error:
+            if "lock" in str(error).lower():
+                raise DbtRuntimeError(locked_message(path, str(error))) from None
+            raise DbtRuntimeError(
+                f"Cannot open the database file '{os.path.abspath(path)}': {str(error).splitlines()[0]}"
+                " Set DBT_DUCKDB_PATH to a DuckDB file you can write (a new one is created)."
+            ) from None
+
+    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        conn.create_function(
+            "customer_value_raw_file_error",
+            raw_file_error,
+            ["VARCHAR", "VARCHAR"],
+            "VARCHAR",
+            null_handling="special",
+            side_effects=True,
+        )
+
+    def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        secret = os.environ.get(CUSTOMER_KEY_ENV_VAR, "")
+        if secret:
+            cursor.execute("set variable customer_key_secret = ?", [secret])
