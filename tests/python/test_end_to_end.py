@@ -94,6 +94,53 @@ def test_rejected_keys_are_the_injected_ones(faulty_build):
     assert found == injected
 
 
+def mart_rows(result, relation: str) -> list[tuple]:
+    """Every row of a mart relation, sorted, without the build time."""
+    return sorted(result.query(f"select * exclude (built_at) from marts.{relation}"), key=repr)
+
+
+def test_quarantined_rows_change_nothing_else(faulty_build, tmp_path):
+    """The marts of the faulty data equal the marts of the same files with the rejected
+    rows taken out: a bad row is quarantined without moving any other number. (The
+    fault generator also adds valid rows, e.g. the customers of a referral cycle, so the
+    comparison is against its own clean rows, not against a build without --faults.)"""
+    raw, result = faulty_build
+    clean = tmp_path / "raw_without_rejected"
+    clean.mkdir()
+    with duckdb.connect(str(result.database), read_only=True) as con:
+        for table in RAW_TABLES:
+            # A duplicate row can be identical to the row it duplicates: drop as many
+            # copies of each raw row as were rejected, whichever copies they are.
+            source = raw / f"{table}.parquet"
+            without_rejected = f"""
+                with raw_rows as (
+                    select *, row_number() over (partition by to_json(raw_row)) as copy_number,
+                        to_json(raw_row) as row_json
+                    from read_parquet('{source}') as raw_row
+                ),
+                rejected as (
+                    select raw_row as row_json, count(*) as copies
+                    from staging.stg_raw__rejected_rows
+                    where table_name = '{table}'
+                    group by raw_row
+                )
+                select raw_rows.* exclude (copy_number, row_json)
+                from raw_rows left join rejected using (row_json)
+                where raw_rows.copy_number > coalesce(rejected.copies, 0)
+            """
+            con.execute(f"copy ({without_rejected}) to '{clean / (table + '.parquet')}' (format parquet)")
+            [(kept,)] = con.execute(f"select count(*) from ({without_rejected})").fetchall()
+            [(staged,)] = con.execute(
+                f"select staged_row_count from staging.stg_raw__table_inventory where table_name = '{table}'"
+            ).fetchall()
+            assert kept == staged, table
+    rebuilt = run_dbt(clean, tmp_path / "build")
+    assert_build_ok(rebuilt)
+    assert rebuilt.query("select count(*) from staging.stg_raw__rejected_rows") == [(0,)]
+    for relation in ["customer_segments", "segment_summary", "clv_model_parameters"]:
+        assert mart_rows(rebuilt, relation) == mart_rows(result, relation), relation
+
+
 def test_mart_has_one_row_per_customer_and_no_clear_text_email(clean_build):
     raw, result = clean_build
     customers = raw_row_count(raw, "customers")
