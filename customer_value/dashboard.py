@@ -333,7 +333,7 @@ def summary_chart_params(dataset_id: int) -> dict:
         "show_cell_bars": False,
         "table_timestamp_format": "smart_date",
         "column_config": {
-            "customers": {"showCellBars": True},
+            "customers": {"d3NumberFormat": ",d", "showCellBars": True},
             "customer_share": {**percent, "showCellBars": True},
             "net_revenue_to_date": money,
             "mean_predicted_clv": money,
