@@ -20,8 +20,10 @@ from .bgnbd import (
     BgNbdFit,
     bgnbd_expected_purchases,
     bgnbd_expected_purchases_by_period,
+    bgnbd_expected_repeat_purchase_counts,
     bgnbd_log_likelihood,
     bgnbd_probability_alive,
+    bgnbd_probability_of_purchases,
     fit_bgnbd,
 )
 from .gamma_gamma import (
@@ -47,8 +49,10 @@ __all__ = [
     "ModelNotFittedError",
     "bgnbd_expected_purchases",
     "bgnbd_expected_purchases_by_period",
+    "bgnbd_expected_repeat_purchase_counts",
     "bgnbd_log_likelihood",
     "bgnbd_probability_alive",
+    "bgnbd_probability_of_purchases",
     "fit_bgnbd",
     "fit_gamma_gamma",
     "gamma_gamma_expected_spend",

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, xlogy
+from scipy.stats import nbinom
 
 from ._common import (
     MIN_CUSTOMERS,
@@ -579,3 +580,60 @@ def bgnbd_expected_purchases_by_period(
     inverse, cum = cumulative_if_alive_by_pair(xa, Ta, ends, params)
     inc = np.diff(cum, axis=1, prepend=0.0)
     return probability_alive_raw(xa, ta, Ta, *params)[:, None] * inc[inverse]
+
+
+# --------------------------------------------------------------------------- model fit
+
+
+def bgnbd_probability_of_purchases(x: ArrayLike, t: ArrayLike, fit: BgNbdFit) -> FloatArray:
+    """P(X(t) = x): the probability that a customer drawn from the population makes
+    exactly ``x`` repeat purchases in a period of length ``t`` weeks after the first
+    (paper eq. 8)::
+
+        P(X(t)=x) = B(a, b+x)/B(a, b) * Gamma(r+x)/(Gamma(r) x!) * (alpha/(alpha+t))^r * (t/(alpha+t))^x
+                    + 1{x>0} * B(a+1, b+x-1)/B(a, b)
+                      * [1 - (alpha/(alpha+t))^r * sum_{j<x} Gamma(r+j)/(Gamma(r) j!) (t/(alpha+t))^j]
+
+    The first term is "still alive at t, x purchases", the second "dropped out after the
+    x-th purchase"; the bracket is the upper tail P(N >= x) of the negative binomial
+    count N ~ NB(r, alpha/(alpha+t)) of purchases while alive, taken from
+    ``scipy.stats.nbinom.sf`` so it stays accurate where it is small. ``x`` and ``t``
+    broadcast; x must be a non-negative integer, t finite and >= 0 (P(X(0)=0) = 1).
+    """
+    r, alpha, a, b = fit.require_fitted()
+    xa = np.asarray(x, dtype=np.float64)
+    ta = np.asarray(t, dtype=np.float64)
+    if not np.all(np.isfinite(xa)) or np.any(xa < 0) or np.any(xa != np.round(xa)):
+        raise ValueError("x must be non-negative integers")
+    if not np.all(np.isfinite(ta)) or np.any(ta < 0):
+        raise ValueError("t must be finite and >= 0")
+    xa, ta = np.broadcast_arrays(xa, ta)
+    log_p = np.log(alpha) - np.log(alpha + ta)  # log(alpha / (alpha + t))
+    alive = np.exp(
+        betaln(a, b + xa) - betaln(a, b) + gammaln(r + xa) - gammaln(r) - gammaln(xa + 1)
+        + r * log_p + xlogy(xa, ta / (alpha + ta))
+    )
+    x_at_least_1 = np.maximum(xa, 1.0)
+    dropped = np.exp(betaln(a + 1, b + x_at_least_1 - 1) - betaln(a, b)) * nbinom.sf(
+        x_at_least_1 - 1, r, np.exp(log_p)
+    )
+    return alive + np.where(xa > 0, dropped, 0.0)
+
+
+def bgnbd_expected_repeat_purchase_counts(T: ArrayLike, fit: BgNbdFit, max_frequency: int) -> FloatArray:
+    """Expected number of customers with 0, 1, ..., ``max_frequency - 1`` and
+    ``max_frequency`` or more repeat purchases in their own observation period ``T``
+    (weeks since their first purchase), the model-fit check of the paper's Figure 3:
+    the sum over customers of P(X(T_i) = x). Length ``max_frequency + 1``; sums to the
+    number of customers.
+    """
+    if max_frequency < 1:
+        raise ValueError("max_frequency must be at least 1")
+    Ta = as_float_array(T, "T")
+    if not np.all(np.isfinite(Ta)) or np.any(Ta < 0):
+        raise ValueError("T must be finite and >= 0")
+    periods, customers = np.unique(Ta, return_counts=True)
+    x = np.arange(max_frequency, dtype=np.float64)
+    probabilities = bgnbd_probability_of_purchases(x[None, :], periods[:, None], fit)
+    below = customers @ probabilities
+    return np.append(below, len(Ta) - below.sum())
