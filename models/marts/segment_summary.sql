@@ -71,7 +71,7 @@ final as (
         per_segment.as_of_date,
         per_segment.segment_kind,
         per_segment.segment,
-        coalesce(value_segments.value_segment_label, replace(per_segment.segment, '_', ' ')) as segment_label,
+        coalesce(value_segments.value_segment_label, actions.applies_to_label) as segment_label,
         per_segment.customers,
         per_segment.customers / totals.customers as customer_share,
         {{ money('per_segment.net_revenue_to_date') }} as net_revenue_to_date,
