@@ -78,6 +78,7 @@ def versions(result: DbtResult, as_of_date: date, *, current: bool) -> State:
 def close(found: float | None, expected: float | None, customers: int = 1) -> bool:
     if found is None or expected is None:
         return found is None and expected is None
+    found, expected = float(found), float(expected)  # money comes as DECIMAL
     return abs(found - expected) <= RELATIVE_TOLERANCE * max(abs(expected), customers) + 1e-9
 
 
@@ -89,7 +90,7 @@ def add(total: float | None, value: float | None) -> float | None:
     """SQL sum: NULLs are skipped, and a sum of nothing but NULLs is NULL."""
     if value is None:
         return total
-    return value if total is None else total + value
+    return float(value) if total is None else total + float(value)
 
 
 def expected_migrations(before: State, after: State) -> dict[tuple, list]:

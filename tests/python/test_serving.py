@@ -336,9 +336,20 @@ def test_readers_never_see_a_partial_copy_nor_a_failed_build(raw, tmp_path_facto
         build_and_record("2026-03-31", "run")
 
         before = published_files(first.serving_dir)
-        failed = run_dbt(raw, work, "--vars", json.dumps({"as_of_date": "2025-12-31", "high_clv_percentile": 1.5}))
+        # The marts are rebuilt, but a data test fails: a tenth of the transactions name
+        # no known customer, above max_rejected_share, and --warn-error makes that fail.
+        failing_raw = work / "raw_failing"
+        shutil.copytree(raw, failing_raw, ignore=shutil.ignore_patterns("_truth"))
+        with duckdb.connect() as con:
+            con.execute(
+                f"create table t as select * replace (case when hash(transaction_id) % 10 = 0"
+                f" then 'unknown-' || customer_id else customer_id end as customer_id)"
+                f" from read_parquet('{raw / 'transactions.parquet'}')"
+            )
+            con.execute(f"copy t to '{failing_raw / 'transactions.parquet'}' (format parquet)")
+        failed = run_dbt(failing_raw, work, "--warn-error", "--vars", json.dumps({"as_of_date": "2025-12-31"}))
         assert failed.returncode != 0
-        assert "Serving copy not published: " in failed.output
+        assert "Serving copy not published: " in failed.output and "rejected_share" in failed.output
         assert published_files(first.serving_dir) == before
 
         build_and_record("2025-12-31", "run")
