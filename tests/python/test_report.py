@@ -130,8 +130,8 @@ def test_segment_counts_and_money_equal_the_mart(rendered):
         cells = shown[segment]
         assert int(number(cells[1])) == customers, segment
         assert number(cells[3]) == pytest.approx(float(revenue), abs=0.5), segment
-        assert number(cells[5]) == pytest.approx(predicted, abs=0.5), segment
-        assert number(cells[6]) == pytest.approx(crv, abs=0.5), segment
+        assert number(cells[5]) == pytest.approx(float(predicted), abs=0.5), segment
+        assert number(cells[6]) == pytest.approx(float(crv), abs=0.5), segment
     groups = {attributes["data-segment"]: int(number(cells[1])) for attributes, cells in page.tables["group-summary"][1:]}
     assert groups == dict(query(serving_file, "select segment, customers from marts.segment_summary where segment_kind = 'group'"))
     [(customers,)] = query(serving_file, "select count(*) from marts.customer_segments")
