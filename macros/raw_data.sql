@@ -10,8 +10,29 @@
 {%- endmacro %}
 
 {% macro raw_file_path(table_name) -%}
-    {#- Same rule as the `external_location` of the raw source. -#}
-    {{ return(env_var('RAW_DATA_DIR', 'data/demo') ~ '/' ~ table_name ~ '.' ~ raw_format()) }}
+    {#- Same rule as the `external_location` of the raw source: the file <table>.<format>.
+        Without it, a folder <table>/ of such files is the table: the glob of its files. -#}
+    {%- set file_path = env_var('RAW_DATA_DIR', 'data/demo') ~ '/' ~ table_name ~ '.' ~ raw_format() -%}
+    {%- set folder_glob = env_var('RAW_DATA_DIR', 'data/demo') ~ '/' ~ table_name ~ '/*.' ~ raw_format() -%}
+    {%- if execute and raw_glob_count(file_path) == 0 and raw_glob_count(folder_glob) > 0 -%}
+        {{ return(folder_glob) }}
+    {%- endif -%}
+    {{ return(file_path) }}
+{%- endmacro %}
+
+{% macro raw_glob_count(pattern) -%}
+    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
+    {{ return(found.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{% macro raw_reader(paths) -%}
+    {#- The reader of the raw source's `external_location`, for a path, a glob or a list of files. -#}
+    {%- set quoted = "'" ~ paths ~ "'" if paths is string else "['" ~ (paths | join("', '")) ~ "']" -%}
+    {%- if raw_format() == 'csv' -%}
+        read_csv({{ quoted }}, header = true, all_varchar = true)
+    {%- else -%}
+        read_parquet({{ quoted }})
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro raw_source_node(table_name) -%}
@@ -38,6 +59,9 @@
     {%- endif -%}
     {%- set node = raw_source_node(table_name) -%}
     {%- if raw_file_exists(table_name) -%}
+        {%- if raw_file_path(table_name).endswith('/*.' ~ raw_format()) -%}
+            {%- set relation = raw_reader(raw_file_path(table_name)) -%}
+        {%- endif -%}
         {%- do assert_raw_contract(table_name, relation, node) -%}
         {{ return(relation) }}
     {%- elif node.config.meta.get('required', false) -%}
