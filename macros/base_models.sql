@@ -47,10 +47,11 @@
     {%- endfor -%}
 {%- endmacro %}
 
-{% macro raw_rows(table_name, announce=false, only_new=false) -%}
+{% macro raw_rows(table_name, announce=false, only_new=false, only_files=none) -%}
     {#- The raw table (raw_table(): checked against the contract; empty when an optional
         file is missing) with the columns raw_file and raw_file_row. With only_new (in an
-        incremental model), only the files not yet staged in {{ this }}. -#}
+        incremental model), only the files not yet staged in {{ this }}; with only_files,
+        only the files of those names. -#}
     {%- set relation = raw_table(table_name, announce=announce) -%}
     {%- set empty -%}
         (select *, cast(null as varchar) as raw_file, cast(null as bigint) as raw_file_row from {{ relation }} where false)
@@ -67,6 +68,13 @@
             {%- do new_files.append(file) -%}
         {%- endfor -%}
         {%- set files = new_files -%}
+    {%- endif -%}
+    {%- if only_files is not none -%}
+        {%- set kept = [] -%}
+        {%- for file in files if file.split('/')[-1] in only_files -%}
+            {%- do kept.append(file) -%}
+        {%- endfor -%}
+        {%- set files = kept -%}
     {%- endif -%}
     {%- if files | length == 0 -%}
         {{ return(empty) }}
@@ -179,28 +187,34 @@ deduplicated as (
     {%- endfor %}
 {%- endmacro %}
 
-{% macro rejected_raw_rows(table_name, key) -%}
-    {#- The rejected rows of base_raw__<table_name> with their key, reason and the raw row
-        as JSON, read again from the raw files by file and row number (the raw files are
-        only joined when the table has rejected rows). -#}
-    {%- set base = ref('base_raw__' ~ table_name) -%}
+{% macro rejected_raw_rows(table_name, rejections) -%}
+    {#- The rejected rows of one raw table (from `rejections`, a table of rejected rows with
+        their file and row number) with the raw row as JSON, read back from the raw files
+        by file and row number. Only the files that have rejected rows are read; a table
+        without any is not read at all. -#}
+    {%- set files = [] -%}
     {%- set columns = [] -%}
-    {%- if execute and raw_file_exists(table_name) -%}
-        {%- set described = run_query("describe select * from " ~ raw_reader(raw_file_path(table_name))) -%}
-        {%- for row in described.rows -%}
-            {%- do columns.append(row[0]) -%}
-        {%- endfor -%}
+    {%- if execute -%}
+        {%- set found = run_query("select distinct raw_file from " ~ rejections ~ " where table_name = '" ~ table_name ~ "'") -%}
+        {%- set files = found.columns[0].values() | list -%}
+        {%- if files | length > 0 -%}
+            {%- set described = run_query("describe select * from " ~ raw_reader(raw_file_path(table_name))) -%}
+            {%- for row in described.rows -%}
+                {%- do columns.append(row[0]) -%}
+            {%- endfor -%}
+        {%- endif -%}
     {%- endif -%}
-    {%- if columns | length == 0 -%}
+    {%- if files | length == 0 -%}
     select
-        '{{ table_name }}' as table_name,
-        cast(null as varchar) as raw_key,
-        cast(null as varchar) as rejection_reason,
+        table_name,
+        raw_key,
+        rejection_reason,
         cast(null as json) as raw_row
-    where false
+    from {{ rejections }}
+    where table_name = '{{ table_name }}'
     {%- else -%}
     select
-        '{{ table_name }}' as table_name,
+        rejected.table_name,
         rejected.raw_key,
         rejected.rejection_reason,
         to_json(struct_pack(
@@ -208,17 +222,10 @@ deduplicated as (
             "{{ column }}" := raw."{{ column }}"{{ "," if not loop.last }}
             {%- endfor %}
         )) as raw_row
-    from {{ raw_rows(table_name) }} as raw
-    inner join (
-        select
-            cast({{ key }} as varchar) as raw_key,
-            rejection_reason,
-            raw_file,
-            raw_file_row
-        from {{ base }}
-        where rejection_reason is not null
-    ) as rejected
-        on raw.raw_file = rejected.raw_file
-        and raw.raw_file_row = rejected.raw_file_row
+    from {{ rejections }} as rejected
+    inner join {{ raw_rows(table_name, only_files=files) }} as raw
+        on rejected.raw_file = raw.raw_file
+        and rejected.raw_file_row = raw.raw_file_row
+    where rejected.table_name = '{{ table_name }}'
     {%- endif -%}
 {%- endmacro %}
