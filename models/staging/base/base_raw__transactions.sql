@@ -4,7 +4,7 @@
 -- build's valid customers, and a refund's purchase among the valid purchases.
 with
 
-transactions as (
+transactions as not materialized (
     select * from {{ ref('base_raw__transactions_rows') }}
 ),
 
@@ -13,9 +13,16 @@ customers as (
     where rejection_reason is null
 ),
 
+-- The valid purchases that a refund refers to: the refunds' ids are the small side of the
+-- lookup (a hash table of every purchase id would not fit the memory limit at scale).
 valid_purchases as (
     select transaction_id from transactions
-    where row_rejection_reason is null and transaction_type = 'purchase'
+    where row_rejection_reason is null
+        and transaction_type = 'purchase'
+        and transaction_id in (
+            select refunds.refunded_transaction_id from transactions as refunds
+            where refunds.refunded_transaction_id is not null
+        )
 ),
 
 final as (
