@@ -334,6 +334,7 @@ class SizeResult:
     load_before: float
     load_after: float
     incremental: dict = field(default_factory=dict)
+    measured_at: str = ""
 
 
 def load_average() -> float:
@@ -366,6 +367,7 @@ def measure_size(customers: int, seed: int, data_dir: Path, work_root: Path, inc
         times=node_times(run_results),
         load_before=load_before,
         load_after=load_average(),
+        measured_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
     if incremental:
         result.incremental = measure_incremental(raw_dir, work_root / f"c{customers}_daily")
@@ -425,13 +427,23 @@ def gib(value: int) -> str:
 
 
 def profile_settings() -> str:
-    text = (PROJECT_DIR / "profiles.yml").read_text()
-    lines = [line.strip() for line in text.splitlines()]
-    keep = [line for line in lines if line.split(":")[0] in ("threads", "memory_limit", "preserve_insertion_order")]
-    return ", ".join(keep) or "none"
+    """dbt threads and the DuckDB settings of profiles.yml, env_var() defaults resolved."""
+    import re
+
+    import yaml
+
+    output = next(iter(yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text()).values()))["outputs"]["dev"]
+
+    def resolve(value: object) -> str:
+        return re.sub(
+            r"\{\{\s*env_var\('(\w+)',\s*'([^']*)'\)\s*\}\}", lambda m: os.environ.get(m[1], m[2]), str(value)
+        )
+
+    settings = ", ".join(f"{k} {resolve(v)}" for k, v in output.get("settings", {}).items() if k != "TimeZone")
+    return f"dbt threads {output.get('threads')}; DuckDB {settings}"
 
 
-def render(results: list[SizeResult], args: argparse.Namespace) -> str:
+def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     mach = machine()
     vers = ", ".join(f"{k} {v}" for k, v in versions().items())
@@ -439,7 +451,9 @@ def render(results: list[SizeResult], args: argparse.Namespace) -> str:
         "# Build benchmark: `dbt build` from an empty database",
         "",
         f"Command: `python benchmarks/build_benchmark.py --sizes {' '.join(str(r.customers) for r in results)}"
-        f"{' --incremental' if args.incremental else ''}` (seed {args.seed}), {when}.",
+        f"{' --incremental' if args.incremental else ''}` (seed {args.seed}), {when}."
+        + (f" {earlier} size(s) from an earlier run of the same command (`--add-results`), measured at the "
+           "time in the last column." if earlier else ""),
         "",
         f"Machine: {mach['cores']} cores, {mach['memory_gib']} GiB, {mach['platform']}. {vers}. "
         f"Profile: {profile_settings()}.",
@@ -452,15 +466,15 @@ def render(results: list[SizeResult], args: argparse.Namespace) -> str:
         "per customer. Model and test times are thread time from run_results.json (2 threads).",
         "",
         "| customers | raw rows (email events) | wall | dbt elapsed | peak RSS | models | tests "
-        "| raw-scan floor | floor RSS | parse | load before/after |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| raw-scan floor | floor RSS | parse | load before/after | measured |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.customers:,} | {r.raw_rows:,} ({r.email_events:,}) | {r.wall_s:.1f} s | {r.dbt_elapsed_s:.1f} s "
             f"| {gib(r.peak_rss_bytes)} | {r.times['models_s']:.1f} s | {r.times['tests_s']:.1f} s "
             f"| {r.floor['wall_s']:.2f} s | {gib(r.floor['peak_rss_bytes'])} | {r.parse_s:.1f} s "
-            f"| {r.load_before:.2f}/{r.load_after:.2f} |"
+            f"| {r.load_before:.2f}/{r.load_after:.2f} | {r.measured_at} |"
         )
     daily = [r for r in results if r.incremental]
     if daily:
@@ -521,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--no-write", action="store_true", help="do not write the results file")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
+    parser.add_argument("--add-results", type=Path, nargs="*", default=[],
+                        help="JSON files of earlier runs (--json) whose sizes join the results file")
     args = parser.parse_args(argv)
 
     work_root = args.work_dir or Path(tempfile.mkdtemp(prefix="build_benchmark_"))
@@ -541,8 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "versions": versions(),
                                          "results": [asdict(r) for r in results]}, indent=2))
+    earlier = [SizeResult(**r) for path in args.add_results for r in json.loads(path.read_text())["results"]]
     if not args.no_write:
-        args.results.write_text(render(results, args))
+        args.results.write_text(render(sorted(results + earlier, key=lambda r: r.customers), args, len(earlier)))
     return 0
 
 
