@@ -525,7 +525,8 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), help="numbers of customers")
+    parser.add_argument("--sizes", type=int, nargs="*", default=list(DEFAULT_SIZES),
+                        help="numbers of customers (none: only rewrite the results file from --add-results)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                         help=f"cache of generated raw data (default {DEFAULT_DATA_DIR}, or $SCALE_DATA_DIR)")

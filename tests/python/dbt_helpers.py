@@ -98,7 +98,7 @@ def relation_differences(database_a: Path, database_b: Path, relations: list[str
                 on = " and ".join(f"x.{c} is not distinct from y.{c}" for c in exact) or "true"
                 close = " and ".join(
                     f"(x.{c} is not distinct from y.{c} or list_sum(list_transform(list_zip("
-                    f"flatten([x.{c}]), flatten([y.{c}])), v -> abs(v[1] - v[2]) > {rel_tol} * greatest(abs(v[1]), abs(v[2]), 1e-12)"
+                    f"flatten([x.{c}]), flatten([y.{c}])), lambda v: abs(v[1] - v[2]) > {rel_tol} * greatest(abs(v[1]), abs(v[2]), 1e-12)"
                     f")) = 0)" if t == "DOUBLE[]" else
                     f"(x.{c} is not distinct from y.{c} or abs(x.{c} - y.{c}) <= {rel_tol} * greatest(abs(x.{c}), abs(y.{c})))"
                     for c, t in ((f'"{c}"', t) for c, t in columns if f'"{c}"' in floats)

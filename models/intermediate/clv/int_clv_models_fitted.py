@@ -11,7 +11,9 @@ from customer_value.clv.tables import numeric_column, parameter_table
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    summary = dbt.ref("int_customers_rfm_summarised").to_arrow_table()
+    summary = (
+        dbt.ref("int_customers_rfm_summarised").project("frequency, recency_weeks, t_weeks, monetary_value").to_arrow_table()
+    )
     settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
     min_customers = int(settings["clv_min_customers"])
     frequency = numeric_column(summary, "frequency")
