@@ -108,6 +108,7 @@ class Measured:
     wall_s: float
     peak_rss_bytes: int
     output: str
+    cpu_s: float = 0.0
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None, cwd: Path = PROJECT_DIR) -> Measured:
@@ -126,12 +127,14 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, cwd: Pat
 
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
-        returncode = process.wait()
+        # wait4: the child's CPU time (user + system, its own children included).
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - start
         done.set()
         poller.join()
         log.seek(0)
-        return Measured(returncode, wall, peak, log.read())
+        return Measured(returncode, wall, peak, log.read(), usage.ru_utime + usage.ru_stime)
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -328,6 +331,7 @@ class SizeResult:
     parse_s: float
     wall_s: float
     dbt_elapsed_s: float
+    cpu_s: float
     peak_rss_bytes: int
     floor: dict
     times: dict
@@ -335,13 +339,16 @@ class SizeResult:
     load_after: float
     incremental: dict = field(default_factory=dict)
     measured_at: str = ""
+    dbt_threads: int | None = None
 
 
 def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def measure_size(customers: int, seed: int, data_dir: Path, work_root: Path, incremental: bool) -> SizeResult:
+def measure_size(
+    customers: int, seed: int, data_dir: Path, work_root: Path, incremental: bool, threads: int | None = None
+) -> SizeResult:
     raw_dir, generate_s = ensure_data(data_dir, customers, seed)
     counts = raw_row_counts(raw_dir)
     work = work_root / f"c{customers}"
@@ -349,7 +356,7 @@ def measure_size(customers: int, seed: int, data_dir: Path, work_root: Path, inc
     parse_s = parse_project(raw_dir, work)
     load_before = load_average()
     floor = raw_scan_floor(raw_dir)
-    measured, run_results = run_dbt(raw_dir, work)
+    measured, run_results = run_dbt(raw_dir, work, *(["--threads", str(threads)] if threads else []))
     if measured.returncode != 0:
         raise RuntimeError(f"dbt build failed at {customers} customers:\n{measured.output[-5000:]}")
     if "[WARNING]" in measured.output:
@@ -361,6 +368,7 @@ def measure_size(customers: int, seed: int, data_dir: Path, work_root: Path, inc
         generate_s=None if generate_s is None else round(generate_s, 1),
         parse_s=round(parse_s, 2),
         wall_s=round(measured.wall_s, 2),
+        cpu_s=round(measured.cpu_s, 1),
         dbt_elapsed_s=round(run_results.get("elapsed_time", float("nan")), 2),
         peak_rss_bytes=measured.peak_rss_bytes,
         floor=floor,
@@ -368,6 +376,7 @@ def measure_size(customers: int, seed: int, data_dir: Path, work_root: Path, inc
         load_before=load_before,
         load_after=load_average(),
         measured_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        dbt_threads=threads,
     )
     if incremental:
         result.incremental = measure_incremental(raw_dir, work_root / f"c{customers}_daily")
@@ -450,31 +459,38 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
     lines = [
         "# Build benchmark: `dbt build` from an empty database",
         "",
-        f"Command: `python benchmarks/build_benchmark.py --sizes {' '.join(str(r.customers) for r in results)}"
-        f"{' --incremental' if args.incremental else ''}` (seed {args.seed}), {when}."
-        + (f" {earlier} size(s) from an earlier run of the same command (`--add-results`), measured at the "
-           "time in the last column." if earlier else ""),
+        (
+            f"Command: `python benchmarks/build_benchmark.py --sizes {' '.join(str(r.customers) for r in results)}"
+            f"{' --incremental' if args.incremental else ''}` (seed {args.seed}), {when}."
+            + (f" {earlier} size(s) from an earlier run (`--add-results`)." if earlier else "")
+            if earlier < len(results)
+            else f"Runs of `python benchmarks/build_benchmark.py` (seed {args.seed}, `--incremental` for the daily "
+            f"runs), each measured at the time in the last column; file written {when}."
+        ),
         "",
         f"Machine: {mach['cores']} cores, {mach['memory_gib']} GiB, {mach['platform']}. {vers}. "
         f"Profile: {profile_settings()}.",
         "The machine is shared: the 1-minute load average before and after each build is given; above ~1 other "
         "work competed for the 2 cores.",
         "",
+        "CPU: user + system seconds of the dbt process (2 cores: wall can not be below CPU / 2). "
         "Wall: the `dbt build` process, start to exit, on a project `dbt parse` had parsed before (parse: its "
         "time, paid once per change of the project, not per build). Peak RSS: the dbt process tree, polled every 50 ms. "
         "Floor: one DuckDB query (own process, default settings) scanning the same raw files and counting rows "
         "per customer. Model and test times are thread time from run_results.json (2 threads).",
         "",
-        "| customers | raw rows (email events) | wall | dbt elapsed | peak RSS | models | tests "
+        "| customers | raw rows (email events) | wall | CPU | dbt elapsed | peak RSS | models | tests "
         "| raw-scan floor | floor RSS | parse | load before/after | measured |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
-            f"| {r.customers:,} | {r.raw_rows:,} ({r.email_events:,}) | {r.wall_s:.1f} s | {r.dbt_elapsed_s:.1f} s "
+            f"| {r.customers:,} | {r.raw_rows:,} ({r.email_events:,}) | {r.wall_s:.1f} s "
+            f"| {f'{r.cpu_s:.0f} s' if r.cpu_s else 'n/a'} | {r.dbt_elapsed_s:.1f} s "
             f"| {gib(r.peak_rss_bytes)} | {r.times['models_s']:.1f} s | {r.times['tests_s']:.1f} s "
             f"| {r.floor['wall_s']:.2f} s | {gib(r.floor['peak_rss_bytes'])} | {r.parse_s:.1f} s "
-            f"| {r.load_before:.2f}/{r.load_after:.2f} | {r.measured_at} |"
+            f"| {r.load_before:.2f}/{r.load_after:.2f} | {r.measured_at}"
+            + (f", `--threads {r.dbt_threads}`" if r.dbt_threads else "") + " |"
         )
     daily = [r for r in results if r.incremental]
     if daily:
@@ -533,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="where the databases and dbt targets go (default: a temporary folder, removed)")
     parser.add_argument("--incremental", action="store_true", help="also measure a daily incremental run")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="dbt threads for the builds (default: the profile's; 1 keeps to one large query at a time)")
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--no-write", action="store_true", help="do not write the results file")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
@@ -544,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         for customers in args.sizes:
-            result = measure_size(customers, args.seed, args.data_dir, work_root, args.incremental)
+            result = measure_size(customers, args.seed, args.data_dir, work_root, args.incremental, args.threads)
             results.append(result)
             print(
                 f"{customers:>10,} customers: wall {result.wall_s:.1f} s, peak RSS {gib(result.peak_rss_bytes)}, "
@@ -558,7 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "versions": versions(),
                                          "results": [asdict(r) for r in results]}, indent=2))
-    earlier = [SizeResult(**r) for path in args.add_results for r in json.loads(path.read_text())["results"]]
+    earlier = [
+        SizeResult(**{"cpu_s": 0.0, **r}) for path in args.add_results for r in json.loads(path.read_text())["results"]
+    ]
     if not args.no_write:
         args.results.write_text(render(sorted(results + earlier, key=lambda r: r.customers), args, len(earlier)))
     return 0
