@@ -7,21 +7,45 @@
 {%- endmacro %}
 
 {% macro raw_file_path(table_name, file_format=none) -%}
-    {#- <RAW_DATA_DIR>/<table>.<raw_format> (RAW_DATA_DIR by default the project's data/demo). -#}
-    {{ return(raw_data_dir() ~ '/' ~ table_name ~ '.' ~ (file_format or raw_format())) }}
+    {#- <RAW_DATA_DIR>/<table>.<raw_format> (RAW_DATA_DIR by default the project's data/demo).
+        Without that file, a folder <table>/ of such files is the table: the glob of its files. -#}
+    {%- set file_path = raw_data_dir() ~ '/' ~ table_name ~ '.' ~ (file_format or raw_format()) -%}
+    {%- set folder_glob = raw_data_dir() ~ '/' ~ table_name ~ '/*.' ~ (file_format or raw_format()) -%}
+    {%- if execute and raw_glob_count(file_path) == 0 and raw_glob_count(folder_glob) > 0 -%}
+        {{ return(folder_glob) }}
+    {%- endif -%}
+    {{ return(file_path) }}
+{%- endmacro %}
+
+{% macro raw_glob_count(pattern) -%}
+    {%- set found = run_query("select count(*) from glob(" ~ sql_text(pattern) ~ ")") -%}
+    {{ return(found.columns[0].values()[0]) }}
 {%- endmacro %}
 
 {% macro sql_text(value) -%}
     {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
 {%- endmacro %}
 
-{% macro raw_read(table_name) -%}
-    {#- The DuckDB table function that reads the raw file; CSV files are read as text and
-        cast value by value in the base models. -#}
-    {%- if raw_format() == 'csv' -%}
-        {{ return("read_csv(" ~ sql_text(raw_file_path(table_name)) ~ ", header = true, all_varchar = true)") }}
+{% macro raw_reader(paths) -%}
+    {#- The DuckDB table function reading a path, a glob or a list of files; CSV files are
+        read as text and cast value by value in the base models. -#}
+    {%- set quoted = sql_text(paths) -%}
+    {%- if paths is not string -%}
+        {%- set quoted_files = [] -%}
+        {%- for path in paths -%}
+            {%- do quoted_files.append(sql_text(path)) -%}
+        {%- endfor -%}
+        {%- set quoted = "[" ~ (quoted_files | join(", ")) ~ "]" -%}
     {%- endif -%}
-    {{ return("read_parquet(" ~ sql_text(raw_file_path(table_name)) ~ ")") }}
+    {%- if raw_format() == 'csv' -%}
+        {{ return("read_csv(" ~ quoted ~ ", header = true, all_varchar = true)") }}
+    {%- endif -%}
+    {{ return("read_parquet(" ~ quoted ~ ")") }}
+{%- endmacro %}
+
+{% macro raw_read(table_name) -%}
+    {#- The reader of the raw table: its file, or the files of its folder. -#}
+    {{ return(raw_reader(raw_file_path(table_name))) }}
 {%- endmacro %}
 
 {% macro raw_source_node(table_name) -%}

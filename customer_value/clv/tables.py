@@ -90,16 +90,25 @@ def margin_by_month_array(
     margin_rate: FloatArray,
     bgnbd: BgNbdFit,
     months: int,
-) -> pa.LargeListArray:
+    chunk_rows: int = 250_000,
+) -> pa.ChunkedArray:
     """Undiscounted expected margin of each of the next ``months`` months per customer,
-    as an Arrow list column (NULL where a value is unknown or the model is not fitted)."""
-    try:
-        purchases = bgnbd_expected_purchases_by_period(frequency, recency, age, bgnbd, month_end_weeks(months))
-    except ModelNotFittedError:
-        return pa.nulls(len(frequency), type=pa.large_list(pa.float64()))
-    values = purchases * (expected_spend * margin_rate)[:, None]
-    known = np.isfinite(values).all(axis=1)
-    offsets = pa.array(np.arange(len(values) + 1, dtype=np.int64) * values.shape[1])
-    return pa.LargeListArray.from_arrays(
-        offsets, pa.array(values.ravel()), type=pa.large_list(pa.float64()), mask=pa.array(~known)
-    )
+    as an Arrow list column (NULL where a value is unknown or the model is not fitted).
+    Computed ``chunk_rows`` customers at a time: the customers x months matrices of ten
+    million customers would otherwise take gigabytes."""
+    list_type = pa.large_list(pa.float64())
+    ends = month_end_weeks(months)
+    chunks = []
+    for start in range(0, len(frequency), chunk_rows):
+        rows = slice(start, min(start + chunk_rows, len(frequency)))
+        try:
+            purchases = bgnbd_expected_purchases_by_period(frequency[rows], recency[rows], age[rows], bgnbd, ends)
+        except ModelNotFittedError:
+            return pa.chunked_array([pa.nulls(len(frequency), type=list_type)], type=list_type)
+        values = purchases * (expected_spend[rows] * margin_rate[rows])[:, None]
+        known = np.isfinite(values).all(axis=1)
+        offsets = pa.array(np.arange(len(values) + 1, dtype=np.int64) * values.shape[1])
+        chunks.append(
+            pa.LargeListArray.from_arrays(offsets, pa.array(values.ravel()), type=list_type, mask=pa.array(~known))
+        )
+    return pa.chunked_array(chunks, type=list_type)

@@ -1,16 +1,12 @@
--- Every raw row that breaks the contract, with the table, its key and the reason.
--- Together with the staging models it accounts for every raw row.
+{{ config(materialized='table') }}
+-- Every raw row that breaks the contract, with the table, its key, the reason and the
+-- raw row as JSON, read back from its file by file and row number (the models before
+-- carry no JSON). Together with the staging models it accounts for every raw row.
 with
 
-{% for table_name, key in raw_tables().items() %}
+{% for table_name in raw_tables() %}
     {{ table_name }} as (
-        select
-            '{{ table_name }}' as table_name,
-            {{ key }} as raw_key,
-            rejection_reason,
-            raw_row
-        from {{ ref('base_raw__' ~ table_name) }}
-        where rejection_reason is not null
+        {{ rejected_raw_rows(table_name, ref('base_raw__rejections')) }}
     ),
 
 {% endfor %}

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per raw table: where its file is, whether it was there, and how its rows
 -- split between staging and the rejected rows.
 with

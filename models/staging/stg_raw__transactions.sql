@@ -1,6 +1,6 @@
 -- Post-hooks: stop when the required transactions lost (nearly) every row, and check a
 -- set as_of_date against the staged transactions (not before the first).
-{{ config(post_hook=[
+{{ config(materialized='table', post_hook=[
     "{{ check_required_table_kept('transactions') }}",
     "{{ check_as_of_date_in_data() }}",
 ]) }}

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from customer_value.compare import relation_fingerprints
 from dbt_helpers import DBT, PROJECT_DIR, DbtResult, assert_build_ok, generate, run_dbt
 
 
@@ -450,21 +451,10 @@ def test_without_a_secret_the_key_is_null_and_the_build_says_so(tmp_path, small_
 
 
 def relation_hashes(result: DbtResult, schema: str) -> dict[str, str]:
-    """MD5 of every relation in `schema`: its rows as text, in order (bit for bit: a
-    DOUBLE prints with every digit it needs), without `built_at`, the time of the build."""
-    tables = result.query(f"select table_name from information_schema.tables where table_schema = '{schema}'")
-    hashes = {}
-    for (table,) in tables:
-        columns = {column for (column,) in result.query(
-            f"select column_name from information_schema.columns where table_schema = '{schema}'"
-            f" and table_name = '{table}'"
-        )}
-        rows = f'(select * exclude (built_at) from {schema}."{table}")' if "built_at" in columns else f'{schema}."{table}"'
-        hashes[table] = result.query(
-            "select count(*) || ' ' || md5(string_agg(cast(t as varchar), chr(10) order by cast(t as varchar)))"
-            f" from {rows} as t"
-        )[0][0]
-    return hashes
+    """Row count and MD5 of every relation in `schema`, without `built_at`
+    (customer_value.compare, the same fingerprints as a refactor's before/after check)."""
+    with duckdb.connect(str(result.database), read_only=True) as con:
+        return relation_fingerprints(con, schema)
 
 
 @pytest.fixture(scope="module")

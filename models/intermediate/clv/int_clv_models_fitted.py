@@ -13,7 +13,12 @@ def model(dbt, session):
     dbt.config(materialized="table")
     # Rows in a fixed order: the optimum found depends on the order of the floating-point
     # sums, and DuckDB hands rows over in whatever order its threads wrote them.
-    summary = dbt.ref("int_customers_rfm_summarised").to_arrow_table().sort_by("customer_id")
+    summary = (
+        dbt.ref("int_customers_rfm_summarised")
+        .project("customer_id, frequency, recency_weeks, t_weeks, monetary_value")
+        .to_arrow_table()
+        .sort_by("customer_id")
+    )
     settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
     min_customers = int(settings["clv_min_customers"])
     frequency = numeric_column(summary, "frequency")

@@ -33,6 +33,8 @@ events_to_date as (
     where events.occurred_at < settings.as_of_cutoff_at
 ),
 
+-- One pass over the events: a row per customer and campaign (a message; NULL campaign:
+-- the customer's events without one), then a row per customer.
 messages as (
     select
         customer_id,
@@ -47,24 +49,26 @@ messages as (
             min(occurred_at) filter (where event_type = 'delivered'),
             min(occurred_at) filter (where event_type in ('open', 'click', 'forward'))
         ) as delivered_at,
-        max(occurred_at) filter (where event_type = 'click') as last_clicked_at
+        max(occurred_at) filter (where event_type = 'click') as last_clicked_at,
+        count(*) filter (where event_type = 'unsubscribe') > 0 as has_unsubscribed,
+        count(*) filter (where event_type = 'complaint') > 0 as has_complained
     from events_to_date
-    where campaign_id is not null
     group by customer_id, campaign_id
 ),
 
 messages_classified as (
     select
         *,
-        has_delivery_evidence and not is_bounced as is_delivered
+        campaign_id is not null as is_message,
+        campaign_id is not null and has_delivery_evidence and not is_bounced as is_delivered
     from messages
 ),
 
-per_customer_messages as (
+per_customer as (
     select
         customer_id,
-        count(*) as message_count,
-        count(*) filter (where is_bounced) as bounced_message_count,
+        nullif(count(*) filter (where is_message), 0) as message_count,
+        count(*) filter (where is_message and is_bounced) as bounced_message_count,
         count(*) filter (where is_delivered) as delivered_message_count,
         count(*) filter (where is_delivered and open_event_count > 0) as unique_open_count,
         coalesce(sum(open_event_count) filter (where is_delivered), 0) as total_open_count,
@@ -73,17 +77,10 @@ per_customer_messages as (
         coalesce(sum(forward_event_count) filter (where is_delivered), 0) as forward_count,
         coalesce(sum(forward_recipient_count) filter (where is_delivered), 0) as forward_recipient_count,
         max(delivered_at) filter (where is_delivered) as last_delivered_at,
-        max(last_clicked_at) filter (where is_delivered) as last_clicked_at
+        max(last_clicked_at) filter (where is_delivered) as last_clicked_at,
+        bool_or(has_unsubscribed) as has_unsubscribed,
+        bool_or(has_complained) as has_complained
     from messages_classified
-    group by customer_id
-),
-
-per_customer_flags as (
-    select
-        customer_id,
-        count(*) filter (where event_type = 'unsubscribe') > 0 as has_unsubscribed,
-        count(*) filter (where event_type = 'complaint') > 0 as has_complained
-    from events_to_date
     group by customer_id
 ),
 
@@ -91,27 +88,25 @@ joined as (
     select
         customers.customer_id,
         files.has_email_events_file,
-        per_customer_messages.message_count,
-        per_customer_messages.bounced_message_count,
-        per_customer_messages.delivered_message_count,
-        per_customer_messages.unique_open_count,
-        per_customer_messages.total_open_count,
-        per_customer_messages.unique_click_count,
-        per_customer_messages.total_click_count,
-        per_customer_messages.forward_count,
-        per_customer_messages.forward_recipient_count,
-        per_customer_messages.last_delivered_at,
-        per_customer_messages.last_clicked_at,
-        per_customer_flags.has_unsubscribed,
-        per_customer_flags.has_complained,
+        per_customer.message_count,
+        per_customer.bounced_message_count,
+        per_customer.delivered_message_count,
+        per_customer.unique_open_count,
+        per_customer.total_open_count,
+        per_customer.unique_click_count,
+        per_customer.total_click_count,
+        per_customer.forward_count,
+        per_customer.forward_recipient_count,
+        per_customer.last_delivered_at,
+        per_customer.last_clicked_at,
+        per_customer.has_unsubscribed,
+        per_customer.has_complained,
         settings.as_of_date
     from customers
     cross join files
     cross join settings
-    left join per_customer_messages
-        on customers.customer_id = per_customer_messages.customer_id
-    left join per_customer_flags
-        on customers.customer_id = per_customer_flags.customer_id
+    left join per_customer
+        on customers.customer_id = per_customer.customer_id
 ),
 
 -- A customer with delivered mail is ranked; everyone else gets NULL ranks.

@@ -11,7 +11,7 @@
 -- falls back to CLV tiers (high_clv, low_clv) and segment_status says so.
 with
 
-measures as (
+measures as not materialized (
     select * from {{ ref('int_customers_measures_joined') }}
 ),
 
@@ -19,7 +19,7 @@ segment_settings as (
     select * from {{ ref('int_segment_settings') }}
 ),
 
-axes as (
+axes as not materialized (
     select
         measures.*,
         not measures.is_prospect as is_buyer,
@@ -34,32 +34,53 @@ axes as (
     from measures
 ),
 
-ranked as (
+-- Percentile ranks, each over the customers it ranks, taken on narrow rows and joined
+-- back by customer (a window over the whole wide row would sort every column).
+{% for measure in ['segment_clv', 'historical_clv', 'crv'] %}
+    {{ measure }}_ranks as (
+        select
+            customer_id,
+            percent_rank() over (order by {{ measure }}) as {{ measure }}_percentile
+        from axes
+        where is_buyer and {{ measure }} is not null
+    ),
+
+{% endfor %}
+activity as (
     select
-        axes.*,
-        {% for measure in ['segment_clv', 'historical_clv', 'crv'] %}
-            case
-                when axes.is_buyer and axes.{{ measure }} is not null
-                    then percent_rank() over (
-                            partition by axes.is_buyer and axes.{{ measure }} is not null
-                            order by axes.{{ measure }}
-                        )
-            end as {{ measure }}_percentile,
-        {% endfor %}
+        axes.customer_id,
+        axes.recent_net_revenue,
         axes.has_bought_in_window
         and coalesce(axes.probability_alive >= segment_settings.active_min_probability_alive, true) as is_active
     from axes
     cross join segment_settings
 ),
 
+spend_ranks as (
+    select
+        customer_id,
+        percent_rank() over (order by recent_net_revenue) as recent_spend_percentile
+    from activity
+    where is_active
+),
+
 spend_ranked as (
     select
-        ranked.*,
-        case
-            when ranked.is_active
-                then percent_rank() over (partition by ranked.is_active order by ranked.recent_net_revenue)
-        end as recent_spend_percentile
-    from ranked
+        axes.*,
+        {% for measure in ['segment_clv', 'historical_clv', 'crv'] %}
+            {{ measure }}_ranks.{{ measure }}_percentile,
+        {% endfor %}
+        activity.is_active,
+        spend_ranks.recent_spend_percentile
+    from axes
+    inner join activity
+        on axes.customer_id = activity.customer_id
+    {% for measure in ['segment_clv', 'historical_clv', 'crv'] %}
+        left join {{ measure }}_ranks
+            on axes.customer_id = {{ measure }}_ranks.customer_id
+    {% endfor %}
+    left join spend_ranks
+        on axes.customer_id = spend_ranks.customer_id
 ),
 
 evidence as (

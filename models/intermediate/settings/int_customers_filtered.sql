@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 -- The customers known on as_of_date (created up to it): the population of every
 -- per-customer measure, prospects included.
 with

@@ -1,17 +1,19 @@
 -- One row per raw customers row, typed, with the first contract rule it breaks.
 with
 
-source as (
-    select * from {{ raw_table('customers', announce=true) }}
+source as not materialized (
+    select * from {{ raw_rows('customers', announce=true) }}
 ),
 
-typed as (
+typed as not materialized (
     select
         {{ clean_text('customer_id') }} as customer_id,
         lower({{ clean_text('email') }}) as email,
         try_cast(created_at as timestamp) as created_at,
         coalesce({{ clean_enum('acquisition_channel') }}, 'unknown') as acquisition_channel,
         upper({{ clean_text('country') }}) as country,
+        raw_file,
+        raw_file_row,
         case
             when {{ is_blank('customer_id') }} then 'missing_id'
             when created_at is null then 'missing_value'
@@ -20,14 +22,11 @@ typed as (
                 and not {{ in_contract_values(clean_enum('acquisition_channel'), 'acquisition_channel') }}
                 then 'unknown_type'
             when try_cast(created_at as timestamp) > {{ run_started_timestamp() }} then 'future_timestamp'
-        end as row_rejection_reason,
-        to_json(source) as raw_row
+        end as row_rejection_reason
     from source
 ),
 
-deduplicated as (
-    {{ reject_duplicate_keys('typed', 'customer_id', 'created_at, raw_row') }}
-),
+{{ reject_duplicate_keys('typed', ['customer_id']) }},
 
 final as (
     select

@@ -4,16 +4,18 @@
 -- depends_on: {{ ref('base_raw__customers') }}
 with
 
-source as (
-    select * from {{ raw_table('email_campaigns', announce=true) }}
+source as not materialized (
+    select * from {{ raw_rows('email_campaigns', announce=true) }}
 ),
 
-typed as (
+typed as not materialized (
     select
         {{ clean_text('campaign_id') }} as campaign_id,
         {{ clean_text('campaign_name') }} as campaign_name,
         {{ clean_enum('campaign_type') }} as campaign_type,
         try_cast(sent_at as timestamp) as sent_at,
+        raw_file,
+        raw_file_row,
         case
             when {{ is_blank('campaign_id') }} then 'missing_id'
             when {{ is_malformed('sent_at', 'timestamp') }} then 'malformed_timestamp'
@@ -21,14 +23,11 @@ typed as (
                 and not {{ in_contract_values(clean_enum('campaign_type'), 'campaign_type') }}
                 then 'unknown_type'
             when try_cast(sent_at as timestamp) > {{ run_started_timestamp() }} then 'future_timestamp'
-        end as row_rejection_reason,
-        to_json(source) as raw_row
+        end as row_rejection_reason
     from source
 ),
 
-deduplicated as (
-    {{ reject_duplicate_keys('typed', 'campaign_id', 'sent_at, raw_row') }}
-),
+{{ reject_duplicate_keys('typed', ['campaign_id']) }},
 
 final as (
     select

@@ -4,8 +4,8 @@
 -- referral network downstream is a forest and its recursive walks always end.
 with recursive
 
-source as (
-    select * from {{ raw_table('referrals', announce=true) }}
+source as not materialized (
+    select * from {{ raw_rows('referrals', announce=true) }}
 ),
 
 customers as (
@@ -17,7 +17,7 @@ currencies as (
     select currency from {{ ref('stg_reference__exchange_rates') }}
 ),
 
-typed as (
+typed as not materialized (
     select
         {{ clean_text('referral_id') }} as referral_id,
         {{ clean_text('referrer_customer_id') }} as referrer_customer_id,
@@ -28,6 +28,8 @@ typed as (
         try_cast(reward_cost as decimal(18, 2)) as reward_cost,
         upper({{ clean_text('currency') }}) as currency,
         try_cast(would_have_joined_anyway as boolean) as would_have_joined_anyway,
+        raw_file,
+        raw_file_row,
         case
             when {{ is_blank('referral_id') }} or {{ is_blank('referrer_customer_id') }} then 'missing_id'
             when referred_at is null
@@ -51,31 +53,17 @@ typed as (
                 then 'future_timestamp'
             when {{ clean_text('referrer_customer_id') }} = {{ clean_text('referee_customer_id') }}
                 then 'self_referral'
-        end as row_rejection_reason,
-        to_json(source) as raw_row
+        end as row_rejection_reason
     from source
 ),
 
-deduplicated as (
-    {{ reject_duplicate_keys('typed', 'referral_id', 'referred_at, raw_row') }}
-),
+{{ reject_duplicate_keys('typed', ['referral_id']) }},
 
 referenced as (
-    select
-        deduplicated.* exclude (deduplicated.row_rejection_reason),
-        coalesce(
-            deduplicated.row_rejection_reason,
-            case
-                when referrers.customer_id is null then 'orphan_reference'
-                when deduplicated.referee_customer_id is not null and referees.customer_id is null
-                    then 'orphan_reference'
-            end
-        ) as row_rejection_reason
-    from deduplicated
-    left join customers as referrers
-        on deduplicated.referrer_customer_id = referrers.customer_id
-    left join customers as referees
-        on deduplicated.referee_customer_id = referees.customer_id
+    {{ reject_orphan_references('deduplicated', [
+        ['referrer_customer_id', 'customers', 'customer_id'],
+        ['referee_customer_id', 'customers', 'customer_id'],
+    ]) }}
 ),
 
 converted_edges as (
@@ -84,7 +72,7 @@ converted_edges as (
         referrer_customer_id,
         referee_customer_id
     from referenced
-    where row_rejection_reason is null and referee_customer_id is not null
+    where rejection_reason is null and referee_customer_id is not null
 ),
 
 -- Walk up from each referral's referrer through who referred them; the walk stops
@@ -119,9 +107,9 @@ cyclic_referrals as (
 
 final as (
     select
-        referenced.* exclude (referenced.row_rejection_reason),
+        referenced.* exclude (referenced.rejection_reason),
         coalesce(
-            referenced.row_rejection_reason,
+            referenced.rejection_reason,
             case when cyclic_referrals.referral_id is not null then 'referral_cycle' end
         ) as rejection_reason
     from referenced

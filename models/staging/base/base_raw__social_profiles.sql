@@ -1,9 +1,10 @@
 -- One row per raw social_profiles row, typed, with the first contract rule it breaks.
--- The key is (customer_id, network); an older observation of the same key is a duplicate.
+-- The key is (customer_id, network); an older observation of the same key is a duplicate
+-- (of two observations at the same time, the later in the file).
 with
 
-source as (
-    select * from {{ raw_table('social_profiles', announce=true) }}
+source as not materialized (
+    select * from {{ raw_rows('social_profiles', announce=true) }}
 ),
 
 customers as (
@@ -11,7 +12,7 @@ customers as (
     where rejection_reason is null
 ),
 
-typed as (
+typed as not materialized (
     select
         {{ clean_text('customer_id') }} as customer_id,
         {{ clean_enum('network') }} as network,
@@ -21,6 +22,8 @@ typed as (
         try_cast(brand_mentions_90d as integer) as brand_mentions_90d,
         try_cast(is_public as boolean) as is_public,
         try_cast(observed_at as timestamp) as observed_at,
+        raw_file,
+        raw_file_row,
         case
             when {{ is_blank('customer_id') }} then 'missing_id'
             when {{ is_blank('network') }} or observed_at is null then 'missing_value'
@@ -38,25 +41,14 @@ typed as (
                 or try_cast(brand_mentions_90d as integer) < 0
                 then 'out_of_range'
             when try_cast(observed_at as timestamp) > {{ run_started_timestamp() }} then 'future_timestamp'
-        end as row_rejection_reason,
-        to_json(source) as raw_row
+        end as row_rejection_reason
     from source
 ),
 
-deduplicated as (
-    {{ reject_duplicate_keys('typed', 'customer_id, network', 'observed_at desc, raw_row') }}
-),
+{{ reject_duplicate_keys('typed', ['customer_id', 'network'], 'observed_at desc, raw_file, raw_file_row') }},
 
 final as (
-    select
-        deduplicated.* exclude (deduplicated.row_rejection_reason),
-        coalesce(
-            deduplicated.row_rejection_reason,
-            case when customers.customer_id is null then 'orphan_reference' end
-        ) as rejection_reason
-    from deduplicated
-    left join customers
-        on deduplicated.customer_id = customers.customer_id
+    {{ reject_orphan_references('deduplicated', [['customer_id', 'customers', 'customer_id']]) }}
 )
 
 select * from final

@@ -1,8 +1,8 @@
 -- One row per raw wallet_surveys row, typed, with the first contract rule it breaks.
 with
 
-source as (
-    select * from {{ raw_table('wallet_surveys', announce=true) }}
+source as not materialized (
+    select * from {{ raw_rows('wallet_surveys', announce=true) }}
 ),
 
 customers as (
@@ -14,7 +14,7 @@ currencies as (
     select currency from {{ ref('stg_reference__exchange_rates') }}
 ),
 
-typed as (
+typed as not materialized (
     select
         {{ clean_text('response_id') }} as response_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -25,6 +25,8 @@ typed as (
         try_cast(brands_used as integer) as brands_used,
         try_cast(brand_rank as integer) as brand_rank,
         try_cast(likelihood_to_recommend as integer) as likelihood_to_recommend,
+        raw_file,
+        raw_file_row,
         case
             when {{ is_blank('response_id') }} or {{ is_blank('customer_id') }} then 'missing_id'
             when responded_at is null
@@ -48,25 +50,14 @@ typed as (
                 or try_cast(likelihood_to_recommend as integer) not between 0 and 10
                 then 'out_of_range'
             when try_cast(responded_at as timestamp) > {{ run_started_timestamp() }} then 'future_timestamp'
-        end as row_rejection_reason,
-        to_json(source) as raw_row
+        end as row_rejection_reason
     from source
 ),
 
-deduplicated as (
-    {{ reject_duplicate_keys('typed', 'response_id', 'responded_at, raw_row') }}
-),
+{{ reject_duplicate_keys('typed', ['response_id']) }},
 
 final as (
-    select
-        deduplicated.* exclude (deduplicated.row_rejection_reason),
-        coalesce(
-            deduplicated.row_rejection_reason,
-            case when customers.customer_id is null then 'orphan_reference' end
-        ) as rejection_reason
-    from deduplicated
-    left join customers
-        on deduplicated.customer_id = customers.customer_id
+    {{ reject_orphan_references('deduplicated', [['customer_id', 'customers', 'customer_id']]) }}
 )
 
 select * from final

@@ -1,0 +1,231 @@
+{#- What every staging base model (models/staging/base) does besides typing its columns:
+    read the raw rows with where they came from, reject duplicate keys, reject orphan
+    references, and give back the raw row as JSON for the rejected rows only.
+
+    A raw row is known by raw_file (the name of its file: `<table>.parquet`, or a file of
+    the folder `<table>/`) and raw_file_row (its row number in that file, from 0): that is
+    how duplicates are ordered (first occurrence wins) and how stg_raw__rejected_rows finds
+    a rejected row's raw values again, so no model carries JSON for every row. -#}
+
+{% macro raw_table_files(table_name) -%}
+    {#- The files of a raw table, sorted by name (one file, or the files of its folder). -#}
+    {%- set found = run_query("select file from glob(" ~ sql_text(raw_file_path(table_name)) ~ ") order by file") -%}
+    {{ return(found.columns[0].values() | list) }}
+{%- endmacro %}
+
+{% macro staged_raw_files(relation) -%}
+    {#- raw_file -> rows already staged from it, in an incremental base model. -#}
+    {%- set found = run_query("select raw_file, count(*) from " ~ relation ~ " group by raw_file") -%}
+    {%- set staged = {} -%}
+    {%- for row in found.rows -%}
+        {%- do staged.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {{ return(staged) }}
+{%- endmacro %}
+
+{% macro assert_staged_files_unchanged(table_name, files, staged) -%}
+    {#- New data must arrive as new files: a staged file that is gone or whose row count
+        changed cannot be taken incrementally. -#}
+    {%- set present = {} -%}
+    {%- for file in files -%}
+        {%- do present.update({file.split('/')[-1]: file}) -%}
+    {%- endfor -%}
+    {%- set counts = {} -%}
+    {%- if raw_format() == 'parquet' and files | length > 0 -%}
+        {%- set found = run_query("select file_name, num_rows from parquet_file_metadata(['" ~ (files | join("', '")) ~ "'])") -%}
+        {%- for row in found.rows -%}
+            {%- do counts.update({row[0].split('/')[-1]: row[1]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- for name, rows in staged.items() -%}
+        {%- if name not in present or (name in counts and counts[name] != rows) -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file '" ~ name ~ "' of " ~ table_name ~ " was staged with " ~ rows ~ " rows and is now "
+                ~ ("gone" if name not in present else "different (" ~ counts[name] ~ " rows)")
+                ~ ". Staging takes new data as new files; run `dbt build --full-refresh` to stage the table again.") }}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro raw_rows(table_name, announce=false, only_new=false, only_files=none) -%}
+    {#- The raw table (raw_table(): checked against the contract; empty when an optional
+        file is missing) with the columns raw_file and raw_file_row. With only_new (in an
+        incremental model), only the files not yet staged in {{ this }}; with only_files,
+        only the files of those names. -#}
+    {%- set relation = raw_table(table_name, announce=announce) -%}
+    {%- set empty -%}
+        (select *, cast(null as varchar) as raw_file, cast(null as bigint) as raw_file_row from {{ relation }} where false)
+    {%- endset -%}
+    {%- if not execute or not raw_file_exists(table_name) -%}
+        {{ return(empty) }}
+    {%- endif -%}
+    {%- set files = raw_table_files(table_name) -%}
+    {%- if only_new -%}
+        {%- set staged = staged_raw_files(this) -%}
+        {%- do assert_staged_files_unchanged(table_name, files, staged) -%}
+        {%- set new_files = [] -%}
+        {%- for file in files if file.split('/')[-1] not in staged -%}
+            {%- do new_files.append(file) -%}
+        {%- endfor -%}
+        {%- set files = new_files -%}
+    {%- endif -%}
+    {%- if only_files is not none -%}
+        {%- set kept = [] -%}
+        {%- for file in files if file.split('/')[-1] in only_files -%}
+            {%- do kept.append(file) -%}
+        {%- endfor -%}
+        {%- set files = kept -%}
+    {%- endif -%}
+    {%- if files | length == 0 -%}
+        {{ return(empty) }}
+    {%- elif raw_format() == 'csv' -%}
+        {#- CSV has no file_row_number: number the rows as read (in file order, one file
+            after the other), then restart the count in each file. -#}
+        {{ return(
+            "(select * exclude (raw_ordinal), raw_ordinal - min(raw_ordinal) over (partition by raw_file) as raw_file_row"
+            ~ " from (select *, parse_filename(filename) as raw_file, row_number() over () as raw_ordinal"
+            ~ " from " ~ raw_reader(files) ~ "))") }}
+    {%- else -%}
+        {{ return("(select *, parse_filename(filename) as raw_file, file_row_number as raw_file_row from "
+            ~ raw_reader(files) ~ ")") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro reject_duplicate_keys(relation, key_columns, order_by='raw_file, raw_file_row', prior=none) -%}
+    {#- CTEs ending in `deduplicated`: the rows of `relation`, where a row that shares its
+        key with an earlier valid row (by `order_by`: first occurrence by default) gets
+        row_rejection_reason 'duplicate_id'. Rows that already break a rule keep their own
+        reason and never displace a valid row. With `prior` (an incremental model's own
+        table), the valid rows staged before come first.
+        Only keys that occur more than once are ranked: they are found by sorting a 64-bit
+        hash of each key (a hash collision only adds candidates, which are ranked by the
+        key itself), so no row is sorted by anything wide. -#}
+    {%- set key = key_columns | join(', ') -%}
+    {%- set key_present = key_columns | join(' is not null and ') ~ ' is not null' -%}
+repeated_key_hashes as (
+    select distinct key_hash
+    from (
+        select
+            key_hash,
+            lead(key_hash) over (order by key_hash) as next_key_hash
+        from (select hash({{ key }}) as key_hash from {{ relation }} where {{ key_present }})
+    )
+    where key_hash = next_key_hash
+    {%- if prior is not none %}
+    union
+    select hash({{ key }}) as key_hash
+    from {{ prior }}
+    where row_rejection_reason is null
+        and hash({{ key }}) in (select hash({{ key }}) from {{ relation }} where {{ key_present }})
+    {%- endif %}
+),
+
+duplicate_rows as (
+    select
+        raw_file,
+        raw_file_row
+    from (
+        select
+            raw_file,
+            raw_file_row,
+            is_rejected,
+            is_prior,
+            row_number() over (
+                partition by {{ key }}
+                order by is_rejected, is_prior desc, {{ order_by }}
+            ) as key_rank
+        from (
+            select *, row_rejection_reason is not null as is_rejected, false as is_prior
+            from {{ relation }}
+            where hash({{ key }}) in (select key_hash from repeated_key_hashes)
+            {%- if prior is not none %}
+            union all by name
+            select *, false as is_rejected, true as is_prior
+            from {{ prior }}
+            where row_rejection_reason is null
+                and hash({{ key }}) in (select key_hash from repeated_key_hashes)
+            {%- endif %}
+        )
+    )
+    where key_rank > 1 and not is_rejected and not is_prior
+),
+
+deduplicated as (
+    select
+        {{ relation }}.* exclude (row_rejection_reason),
+        coalesce(
+            {{ relation }}.row_rejection_reason,
+            case when duplicate_rows.raw_file is not null then 'duplicate_id' end
+        ) as row_rejection_reason
+    from {{ relation }}
+    left join duplicate_rows
+        on {{ relation }}.raw_file = duplicate_rows.raw_file
+        and {{ relation }}.raw_file_row = duplicate_rows.raw_file_row
+)
+{%- endmacro %}
+
+{% macro reject_orphan_references(relation, references) -%}
+    {#- The rows of `relation` with rejection_reason: their row_rejection_reason, else
+        'orphan_reference' when a reference is not among the valid rows it refers to.
+        `references`: one entry per reference, [column, referenced relation, its column];
+        a NULL reference is not checked (required ones are already missing_id). -#}
+    select
+        {{ relation }}.* exclude (row_rejection_reason),
+        coalesce(
+            {{ relation }}.row_rejection_reason,
+            case
+                {%- for column, referenced, referenced_column in references %}
+                when {{ relation }}.{{ column }} is not null and reference_{{ loop.index }}.{{ referenced_column }} is null
+                    then 'orphan_reference'
+                {%- endfor %}
+            end
+        ) as rejection_reason
+    from {{ relation }}
+    {%- for column, referenced, referenced_column in references %}
+    left join {{ referenced }} as reference_{{ loop.index }}
+        on {{ relation }}.{{ column }} = reference_{{ loop.index }}.{{ referenced_column }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro rejected_raw_rows(table_name, rejections) -%}
+    {#- The rejected rows of one raw table (from `rejections`, a table of rejected rows with
+        their file and row number) with the raw row as JSON, read back from the raw files
+        by file and row number. Only the files that have rejected rows are read; a table
+        without any is not read at all. -#}
+    {%- set files = [] -%}
+    {%- set columns = [] -%}
+    {%- if execute -%}
+        {%- set found = run_query("select distinct raw_file from " ~ rejections ~ " where table_name = '" ~ table_name ~ "'") -%}
+        {%- set files = found.columns[0].values() | list -%}
+        {%- if files | length > 0 -%}
+            {%- set described = run_query("describe select * from " ~ raw_reader(raw_file_path(table_name))) -%}
+            {%- for row in described.rows -%}
+                {%- do columns.append(row[0]) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if files | length == 0 -%}
+    select
+        table_name,
+        raw_key,
+        rejection_reason,
+        cast(null as json) as raw_row
+    from {{ rejections }}
+    where table_name = '{{ table_name }}'
+    {%- else -%}
+    select
+        rejected.table_name,
+        rejected.raw_key,
+        rejected.rejection_reason,
+        to_json(struct_pack(
+            {%- for column in columns %}
+            "{{ column }}" := raw."{{ column }}"{{ "," if not loop.last }}
+            {%- endfor %}
+        )) as raw_row
+    from {{ rejections }} as rejected
+    inner join {{ raw_rows(table_name, only_files=files) }} as raw
+        on rejected.raw_file = raw.raw_file
+        and rejected.raw_file_row = raw.raw_file_row
+    where rejected.table_name = '{{ table_name }}'
+    {%- endif -%}
+{%- endmacro %}

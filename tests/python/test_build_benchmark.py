@@ -1,0 +1,44 @@
+"""The build benchmark (benchmarks/build_benchmark.py) keeps working: one small size, end to end."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from dbt_helpers import PROJECT_DIR
+
+sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
+
+import build_benchmark  # noqa: E402
+
+
+def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
+    results_file = tmp_path / "BUILD_RESULTS.md"
+    json_file = tmp_path / "results.json"
+    assert (
+        build_benchmark.main(
+            [
+                "--sizes", "1000",
+                "--data-dir", str(tmp_path / "data"),
+                "--work-dir", str(tmp_path / "work"),
+                "--results", str(results_file),
+                "--json", str(json_file),
+            ]
+        )
+        == 0
+    )
+    report = json.loads(json_file.read_text())
+    assert report["machine"]["cores"] >= 1 and report["versions"]["dbt-core"]
+    (result,) = report["results"]
+    assert result["customers"] == 1000 and result["raw_rows"] > 1000
+    assert result["wall_s"] > 0 and result["peak_rss_bytes"] > 50 * 1024**2
+    assert result["floor"]["wall_s"] > 0 and result["floor"]["peak_rss_bytes"] > 0
+    times = result["times"]
+    assert times["failures"] == [] and times["nodes"] > 100
+    assert len(times["top_models"]) == 10 and len(times["top_tests"]) == 10
+    assert "base_raw__email_events" in times["per_model"]
+    text = results_file.read_text()
+    assert "| 1,000 |" in text and "slowest nodes" in text
+    # The cached data is reused: a second call does not generate again.
+    raw_dir, generate_s = build_benchmark.ensure_data(tmp_path / "data", 1000, 42)
+    assert generate_s is None and (raw_dir / "customers.parquet").is_file()

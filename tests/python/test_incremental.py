@@ -1,0 +1,127 @@
+"""Daily runs: the event tables as folders of files, staged incrementally.
+
+A build on the first batch of files, then the second batch added and an incremental
+build on the same database, must publish what one full build on both batches publishes:
+the same marts and the same rejected rows (duplicates across batches included).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dbt_helpers import assert_build_ok, generate, mart_relations, relation_differences, run_dbt
+
+EVENT_TABLES = ("transactions", "email_events", "community_activity")
+STAGED_FILES = "select raw_file, count(*) from staging.base_raw__{}_rows group by raw_file order by raw_file"
+
+
+def split_into_batches(raw: Path, out: Path, first_share: float = 0.7) -> Path:
+    """`out` holds every raw table of `raw`; each event table is a folder whose
+    batch_1.parquet has its first rows (by position in the file). The rest, with the
+    injected bad rows appended at the end (duplicates of rows in batch 1 among them), is
+    kept in out/_batch_2/<table>/batch_2.parquet until add_second_batch()."""
+    out.mkdir(parents=True)
+    with duckdb.connect() as con:
+        for path in raw.glob("*.parquet"):
+            table = path.stem
+            if table not in EVENT_TABLES:
+                shutil.copy(path, out / path.name)
+                continue
+            rows = con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+            cut = int(rows * first_share)
+            for batch, condition in ((1, f"file_row_number < {cut}"), (2, f"file_row_number >= {cut}")):
+                folder = out / table if batch == 1 else out / "_batch_2" / table
+                folder.mkdir(parents=True)
+                con.execute(
+                    f"copy (select * from read_parquet('{path}') where {condition} order by file_row_number)"
+                    f" to '{folder / f'batch_{batch}.parquet'}' (format parquet)"
+                )
+    return out
+
+
+def add_second_batch(layout: Path) -> None:
+    for table in EVENT_TABLES:
+        os.replace(layout / "_batch_2" / table / "batch_2.parquet", layout / table / "batch_2.parquet")
+
+
+@pytest.fixture(scope="module")
+def daily_builds(tmp_path_factory):
+    raw = generate(tmp_path_factory.mktemp("raw_daily"), "--customers", "1500", "--seed", "5", "--faults")
+    root = tmp_path_factory.mktemp("daily")
+    incremental_layout = split_into_batches(raw, root / "incremental_raw")
+    first = run_dbt(incremental_layout, root / "incremental")
+    assert_build_ok(first)
+    staged_first = {table: first.query(STAGED_FILES.format(table)) for table in EVENT_TABLES}
+    add_second_batch(incremental_layout)
+    second = run_dbt(incremental_layout, root / "incremental")
+    assert_build_ok(second)
+
+    full_layout = split_into_batches(raw, root / "full_raw")
+    add_second_batch(full_layout)
+    full = run_dbt(full_layout, root / "full", "--full-refresh")
+    assert_build_ok(full)
+    return raw, incremental_layout, staged_first, second, full
+
+
+def test_second_batch_has_duplicates_of_the_first(daily_builds):
+    _, layout, *_ = daily_builds
+    with duckdb.connect() as con:
+        repeated = con.execute(
+            f"select count(*) from read_parquet('{layout / 'email_events' / 'batch_2.parquet'}')"
+            f" where event_id in (select event_id from read_parquet('{layout / 'email_events' / 'batch_1.parquet'}'))"
+        ).fetchone()[0]
+    assert repeated > 0
+
+
+def test_incremental_build_reads_only_the_new_files(daily_builds):
+    _, _, staged_first, second, full = daily_builds
+    for table in EVENT_TABLES:
+        staged = second.query(STAGED_FILES.format(table))
+        assert [name for name, _ in staged] == ["batch_1.parquet", "batch_2.parquet"], table
+        assert staged == full.query(STAGED_FILES.format(table)), table
+        assert staged_first[table] == staged[:1], table
+    assert "base_raw__email_events_rows" in second.output
+
+
+def test_incremental_build_equals_a_full_rebuild(daily_builds):
+    _, _, _, second, full = daily_builds
+    assert relation_differences(second.database, full.database, ["staging.stg_raw__rejected_rows"]) == {}
+    counts = (
+        "select table_name, is_present, raw_row_count, staged_row_count, rejected_row_count"
+        " from staging.stg_raw__table_inventory order by table_name"
+    )
+    assert second.query(counts) == full.query(counts)
+    for table in EVENT_TABLES:
+        assert relation_differences(second.database, full.database, [f"staging.stg_raw__{table}"]) == {}, table
+    marts = mart_relations(full.database)
+    assert len(marts) >= 3
+    assert relation_differences(second.database, full.database, marts, rel_tol=1e-6) == {}
+    # Duplicates across the two batches were rejected as such, by the incremental build too.
+    assert second.query(
+        "select count(*) from staging.stg_raw__rejected_rows"
+        " where table_name = 'email_events' and rejection_reason = 'duplicate_id'"
+    )[0][0] > 0
+
+
+def test_a_changed_staged_file_asks_for_a_full_refresh(daily_builds, tmp_path):
+    _, layout, _, second, _ = daily_builds
+    changed = tmp_path / "raw"
+    shutil.copytree(layout, changed)
+    work = tmp_path / "build"
+    work.mkdir()
+    shutil.copy(second.database, work / "test.duckdb")
+    path = changed / "community_activity" / "batch_1.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * from read_parquet('{path}') limit 10) to '{tmp_path / 'short.parquet'}'")
+    shutil.move(tmp_path / "short.parquet", path)
+    result = run_dbt(changed, work, "--select", "base_raw__community_activity_rows")
+    assert result.returncode != 0
+    assert "Raw file 'batch_1.parquet' of community_activity was staged with" in result.output
+    assert "--full-refresh" in result.output
+    refreshed = run_dbt(changed, work, "--select", "base_raw__community_activity_rows", "--full-refresh")
+    assert_build_ok(refreshed)
