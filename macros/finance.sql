@@ -1,21 +1,17 @@
-{#- Money over time, one convention everywhere (the same as customer_value.clv.predict):
-    an annual rate compounded monthly, a flow m months after as_of_date is worth
-    (1 + rate) ^ (-m / 12) at as_of_date. Past flows count at face value. -#}
+{#- Money over time. Past flows count at face value; a flow m months after as_of_date is
+    discounted by the factor of month m in int_discount_factors_computed (computed by
+    customer_value.clv.discount_factors, the same function predicted CLV uses). -#}
 
 {% macro months_between(start_at, end_at) -%}
     (date_diff('day', {{ start_at }}, {{ end_at }}) / (365.25 / 12))
 {%- endmacro %}
 
-{% macro discount_factor(months_ahead, annual_rate) -%}
-    power(1 + {{ annual_rate }}, -({{ months_ahead }}) / 12)
-{%- endmacro %}
-
-{% macro discounted_list_sum(monthly_values, first_months, annual_rate) -%}
-    {#- Present value of the first `first_months` entries of a list of monthly values,
-        entry m (1-based) discounted by m months. -#}
+{% macro discounted_list_sum(monthly_values, first_months, discount_factors) -%}
+    {#- Present value of the first `first_months` entries of a list of monthly values:
+        entry m (1-based) times entry m of the list `discount_factors`. -#}
     coalesce(list_sum(list_transform(
         range(1, cast(least(len({{ monthly_values }}), {{ first_months }}) as bigint) + 1),
-        lambda month: {{ monthly_values }}[month] * {{ discount_factor('month', annual_rate) }}
+        lambda month: {{ monthly_values }}[month] * {{ discount_factors }}[month]
     )), 0)
 {%- endmacro %}
 

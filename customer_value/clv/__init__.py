@@ -35,6 +35,7 @@ from .gamma_gamma import (
 from .predict import (
     WEEKS_PER_MONTH,
     ClvPrediction,
+    discount_factors,
     month_end_weeks,
     monthly_discount_rate,
     predict_clv,
@@ -53,6 +54,7 @@ __all__ = [
     "bgnbd_log_likelihood",
     "bgnbd_probability_alive",
     "bgnbd_probability_of_purchases",
+    "discount_factors",
     "fit_bgnbd",
     "fit_gamma_gamma",
     "gamma_gamma_expected_spend",

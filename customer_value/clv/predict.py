@@ -46,6 +46,18 @@ def monthly_discount_rate(annual_discount_rate: float) -> float:
     return float((1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0)
 
 
+def discount_factors(annual_discount_rate: float, months: int) -> FloatArray:
+    """What 1 paid at the end of month m (1..months) after as_of_date is worth at
+    as_of_date: ``1 / (1 + d)^m`` with ``d`` the monthly rate. The project's one
+    discounting rule: predicted CLV uses it here, and the referral value models read the
+    same factors from the dbt model int_discount_factors_computed."""
+    if int(months) != months or months < 0:
+        raise ValueError("months must be a non-negative integer")
+    if not np.isfinite(annual_discount_rate) or annual_discount_rate <= -1.0:
+        raise ValueError("annual_discount_rate must be finite and > -1")
+    return (1.0 + monthly_discount_rate(annual_discount_rate)) ** -np.arange(1, int(months) + 1, dtype=np.float64)
+
+
 def month_end_weeks(horizon_months: int, weeks_per_month: float = WEEKS_PER_MONTH) -> FloatArray:
     """Ends of months 1..H in weeks after T."""
     return np.arange(1, horizon_months + 1, dtype=np.float64) * weeks_per_month
@@ -174,7 +186,7 @@ def predict_clv(
     valid_gg, reasons_gg = spend_validity(x, m)
     palive, purchases, spend, clv = (np.full(n, np.nan) for _ in range(4))
     ends = month_end_weeks(horizon_months, weeks_per_month)
-    discount = (1.0 + d_month) ** -np.arange(1, horizon_months + 1, dtype=np.float64)
+    discount = discount_factors(annual_discount_rate, horizon_months)
     bg_params = (bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b)
 
     def rows(sl: slice) -> None:

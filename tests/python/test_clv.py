@@ -24,6 +24,7 @@ from customer_value.clv import (
     bgnbd_expected_purchases_by_period,
     bgnbd_log_likelihood,
     bgnbd_probability_alive,
+    discount_factors,
     fit_bgnbd,
     fit_gamma_gamma,
     gamma_gamma_expected_spend,
@@ -547,6 +548,31 @@ def test_predict_clv_rejects_bad_settings(bg_fit, gg_fit):
     with pytest.raises(ValueError):
         predict_clv([1, 2], [1], [2], [3], bg_fit, gg_fit)
     assert monthly_discount_rate(0.0) == 0.0
+
+
+def test_discount_factors_are_the_annual_rate_compounded_monthly():
+    """Month m is worth (1 + i)^(-m/12): written out independently here, and the factor
+    after twelve months is exactly one year's discount."""
+    factors = discount_factors(0.1, 24)
+    assert factors.shape == (24,)
+    np.testing.assert_allclose(factors, [1.1 ** (-m / 12) for m in range(1, 25)], rtol=1e-14)
+    assert factors[11] == pytest.approx(1 / 1.1, rel=1e-14)
+    assert np.all(np.diff(factors) < 0)
+    assert np.array_equal(discount_factors(0.0, 3), np.ones(3))
+    assert discount_factors(0.1, 0).shape == (0,)
+    with pytest.raises(ValueError):
+        discount_factors(-1.0, 3)
+    with pytest.raises(ValueError):
+        discount_factors(0.1, -1)
+
+
+def test_predicted_clv_discounts_with_discount_factors(bg_fit, gg_fit):
+    """predict_clv's monthly discounting is discount_factors: with one month of horizon,
+    the discounted CLV is the undiscounted one times the first factor."""
+    args = ([3.0], [20.0], [30.0], [50.0], bg_fit, gg_fit)
+    undiscounted = predict_clv(*args, horizon_months=1, annual_discount_rate=0.0).predicted_clv[0]
+    discounted = predict_clv(*args, horizon_months=1, annual_discount_rate=0.25).predicted_clv[0]
+    assert discounted == pytest.approx(undiscounted * discount_factors(0.25, 1)[0], rel=1e-12)
 
 
 def test_numerical_hessian_of_known_function():

@@ -5,7 +5,7 @@
 --     made (invitations, codes, links, converted or not) shrunk toward the population's
 --     (empirical-Bayes Gamma-Poisson, moments estimator), times the population's share
 --     of referrals that convert, times the chance the customer is still alive, times
---     the value of one referral, discounted month by month. A buyer is alive with their BG/NBD P(alive)
+--     the value of one referral, discounted month by month (int_discount_factors_computed). A buyer is alive with their BG/NBD P(alive)
 --     (1 when the models could not be fitted); a prospect has no purchase process, so
 --     one counts as alive only while their last referee converted within the last
 --     crv_horizon_months (0 otherwise);
@@ -47,6 +47,10 @@ referrals_made as (
 
 settings as (
     select * from {{ ref('int_analysis_settings') }}
+),
+
+discount_factors as (
+    select * from {{ ref('int_discount_factors_computed') }}
 ),
 
 made as (
@@ -154,9 +158,10 @@ referral_value as (
 ),
 
 annuity as (
-    select sum({{ discount_factor('months.month_number', 'settings.annual_discount_rate') }}) as monthly_discount_sum
-    from settings
-    cross join range(1, settings.crv_horizon_months + 1) as months (month_number)
+    select sum(discount_factors.discount_factor) as monthly_discount_sum
+    from discount_factors
+    cross join settings
+    where discount_factors.month_number <= settings.crv_horizon_months
 ),
 
 expected as (

@@ -9,7 +9,7 @@
 -- (a first purchase and its conversion record are often minutes apart, in either
 -- order). realized_value counts the margin already earned at face value, like
 -- historical CLV; expected_remaining_value discounts the referee's predicted margin
--- for the months of the horizon still to come to as_of_date.
+-- for the months of the horizon still to come to as_of_date (int_discount_factors_computed).
 with
 
 credited_referrals as (
@@ -34,6 +34,15 @@ acquisition as (
 
 settings as (
     select * from {{ ref('int_analysis_settings') }}
+),
+
+discount_factors as (
+    select * from {{ ref('int_discount_factors_computed') }}
+),
+
+discount_factor_list as (
+    select list(discount_factor order by month_number) as discount_factors
+    from discount_factors
 ),
 
 credited as (
@@ -106,9 +115,10 @@ valued as (
             )
         ) as remaining_horizon_months,
         predictions.expected_margin_by_month,
-        settings.annual_discount_rate
+        discount_factor_list.discount_factors
     from credited
     cross join settings
+    cross join discount_factor_list
     cross join joined_anyway_estimate
     cross join acquisition
     left join referee_margins
@@ -135,7 +145,7 @@ final as (
         + acquisition_cost_saved as realized_value,
         remaining_horizon_months,
         (1 - joined_anyway_probability)
-        * {{ discounted_list_sum('expected_margin_by_month', 'remaining_horizon_months', 'annual_discount_rate') }}
+        * {{ discounted_list_sum('expected_margin_by_month', 'remaining_horizon_months', 'discount_factors') }}
             as expected_remaining_value
     from valued
 )
