@@ -11,6 +11,9 @@ what to do:
   separate in-memory DuckDB and returns the reason instead of failing, so that the
   macro raw_table() can stop the build naming the file and saying to export it again.
 
+With the environment variable DUCKDB_THREADS set, every connection runs DuckDB with that
+many threads (by default DuckDB uses every core).
+
 It also hands the customer-key secret to SQL without it ever appearing in SQL text,
 compiled files or logs: every cursor gets the DuckDB variable `customer_key_secret`
 from the environment variable CUSTOMER_KEY_SECRET (macros/privacy.sql).
@@ -28,6 +31,7 @@ from dbt_common.exceptions import DbtRuntimeError
 
 SERVING_COPY = "data/serving/customer_value.duckdb"
 CUSTOMER_KEY_ENV_VAR = "CUSTOMER_KEY_SECRET"
+THREADS_ENV_VAR = "DUCKDB_THREADS"
 
 
 def locked_message(path: str, error: str) -> str:
@@ -81,6 +85,14 @@ class Plugin(BasePlugin):
             ) from None
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        threads = os.environ.get(THREADS_ENV_VAR, "").strip()
+        if threads:
+            if not threads.isdigit() or int(threads) < 1:
+                raise DbtRuntimeError(
+                    f"{THREADS_ENV_VAR}={threads!r} is not a number of threads: set it to a whole number"
+                    " of at least 1, or unset it to let DuckDB use every core."
+                )
+            conn.execute(f"set threads = {int(threads)}")
         conn.create_function(
             "customer_value_raw_file_error",
             raw_file_error,

@@ -18,10 +18,13 @@ CHUNK_ROWS = 500_000
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    # Rows in a fixed order, so that every chunk holds the same customers on every build
+    # (numpy's vectorised sums can round differently for a different mix of rows).
     summary = (
         dbt.ref("int_customers_rfm_summarised")
         .project("customer_id, frequency, recency_weeks, t_weeks, monetary_value, margin_rate")
         .to_arrow_table()
+        .sort_by("customer_id")
     )
     settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
     parameters = dbt.ref("int_clv_models_fitted").to_arrow_table()

@@ -40,6 +40,7 @@ activity_to_date as (
 
 activity_points as (
     select
+        activity_to_date.activity_id,
         activity_to_date.customer_id,
         activity_to_date.product_category,
         activity_to_date.occurred_at,
@@ -65,7 +66,7 @@ per_customer as (
         cast(sum(activity_points.helpful_votes) as bigint) as community_helpful_votes,
         count(distinct activity_points.product_category) as community_category_count,
         max(activity_points.occurred_at) as last_community_activity_at,
-        sum(activity_points.activity_points)
+        {{ ordered_sum('activity_points.activity_points', 'activity_points.activity_id') }}
         * (
             1 + any_value(social_settings.knowledge_category_bonus)
             * greatest(count(distinct activity_points.product_category) - 1, 0)

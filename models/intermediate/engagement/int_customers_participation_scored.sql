@@ -49,6 +49,7 @@ social_settings as (
 profiles_weighted as (
     select
         profiles.customer_id,
+        profiles.network,
         coalesce(profiles.posts_90d, 0) as posts_90d,
         coalesce(profiles.brand_mentions_90d, 0) as brand_mentions_90d,
         coalesce(profiles.posts_90d, 0) > 0 as is_active,
@@ -78,7 +79,7 @@ networks as (
         count(*) filter (where is_tight_knit) as tight_knit_network_count,
         sum(posts_90d) as posts_90d,
         sum(brand_mentions_90d) as brand_mentions_90d,
-        sum(posting_points) as posting_points
+        {{ ordered_sum('posting_points', 'network') }} as posting_points
     from profiles_weighted
     group by customer_id
 ),

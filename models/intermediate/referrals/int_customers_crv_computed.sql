@@ -66,8 +66,8 @@ per_referrer as (
         referrer_customer_id as customer_id,
         count(*) as converted_referral_count,
         count(*) filter (where referee_margin_to_date > 0) as paying_referee_count,
-        sum(realized_value) as realized_crv,
-        sum(expected_remaining_value) as expected_remaining_crv,
+        {{ ordered_sum('realized_value', 'referral_id') }} as realized_crv,
+        {{ ordered_sum('expected_remaining_value', 'referral_id') }} as expected_remaining_crv,
         max(converted_at) as last_referee_converted_at
     from referrals
     group by referrer_customer_id
@@ -101,7 +101,7 @@ exposure as (
 
 population_rate as (
     select
-        sum(referrals_made_count) / sum(exposure_months) as mean_rate,
+        sum(referrals_made_count) / {{ ordered_sum('exposure_months', 'customer_id') }} as mean_rate,
         coalesce(sum(converted_referral_count) / nullif(sum(referrals_made_count), 0), 0) as conversion_share
     from exposure
 ),
@@ -112,9 +112,9 @@ rate_prior as (
         population_rate.mean_rate,
         population_rate.conversion_share,
         (
-            sum(power(exposure.referrals_made_count - exposure.exposure_months * population_rate.mean_rate, 2))
-            - sum(exposure.exposure_months * population_rate.mean_rate)
-        ) / sum(power(exposure.exposure_months, 2)) as rate_variance
+            {{ ordered_sum('power(exposure.referrals_made_count - exposure.exposure_months * population_rate.mean_rate, 2)', 'exposure.customer_id') }}
+            - {{ ordered_sum('exposure.exposure_months * population_rate.mean_rate', 'exposure.customer_id') }}
+        ) / {{ ordered_sum('power(exposure.exposure_months, 2)', 'exposure.customer_id') }} as rate_variance
     from exposure
     cross join population_rate
     group by population_rate.mean_rate, population_rate.conversion_share
@@ -142,14 +142,14 @@ posterior as (
 -- The value of one future referral at its conversion, from the referrals seen so far.
 referral_value as (
     select
-        coalesce(avg(referrals.joined_anyway_probability), any_value(settings.would_have_joined_anyway_prior))
+        coalesce({{ ordered_avg('referrals.joined_anyway_probability', 'referrals.referral_id') }}, any_value(settings.would_have_joined_anyway_prior))
             as joined_anyway_probability,
         coalesce(
-            avg(referrals.referee_margin_to_date) filter (where referrals.is_horizon_complete),
-            avg(referrals.referee_margin_to_date),
+            {{ ordered_avg('referrals.referee_margin_to_date', 'referrals.referral_id', where='referrals.is_horizon_complete') }},
+            {{ ordered_avg('referrals.referee_margin_to_date', 'referrals.referral_id') }},
             0
         ) as referee_horizon_margin,
-        coalesce(avg(referrals.reward_cost), 0) as reward_cost,
+        coalesce({{ ordered_avg('referrals.reward_cost', 'referrals.referral_id') }}, 0) as reward_cost,
         any_value(acquisition.acquisition_cost) as acquisition_cost
     from settings
     cross join acquisition

@@ -46,9 +46,11 @@ below as (
         count(*) filter (where descendants.level > 1) as indirect_referee_count,
         max(descendants.level) as referral_tree_depth,
         coalesce(
-            sum(
-                descendants.referral_value * power(settings.referral_decay, descendants.level - 1)
-            ) filter (where descendants.level > 1),
+            {{ ordered_sum(
+                'descendants.referral_value * power(settings.referral_decay, descendants.level - 1)',
+                'descendants.descendant_customer_id',
+                where='descendants.level > 1',
+            ) }},
             0
         ) as indirect_referral_value
     from descendants
