@@ -103,14 +103,7 @@
     {%- set key = key_columns | join(', ') -%}
     {%- set key_present = key_columns | join(' is not null and ') ~ ' is not null' -%}
 repeated_key_hashes as (
-    select distinct key_hash
-    from (
-        select
-            key_hash,
-            lead(key_hash) over (order by key_hash) as next_key_hash
-        from (select hash({{ key }}) as key_hash from {{ relation }} where {{ key_present }})
-    )
-    where key_hash = next_key_hash
+    {{ repeated_key_hashes(relation, key, key_present) }}
     {%- if prior is not none %}
     union
     select hash({{ key }}) as key_hash
@@ -164,6 +157,20 @@ deduplicated as (
 )
 {%- endmacro %}
 
+{% macro repeated_key_hashes(relation, key, condition) -%}
+    {#- The 64-bit hashes of `key` that occur more than once among the rows of `relation`
+        where `condition` holds, found by sorting the hashes (one narrow column) instead of
+        grouping every key. -#}
+    select distinct key_hash
+    from (
+        select
+            key_hash,
+            lead(key_hash) over (order by key_hash) as next_key_hash
+        from (select hash({{ key }}) as key_hash from {{ relation }} where {{ condition }})
+    )
+    where key_hash = next_key_hash
+{%- endmacro %}
+
 {% macro reject_orphan_references(relation, references) -%}
     {#- The rows of `relation` with rejection_reason: their row_rejection_reason, else
         'orphan_reference' when a reference is not among the valid rows it refers to.
@@ -194,7 +201,9 @@ deduplicated as (
         without any is not read at all. -#}
     {%- set files = [] -%}
     {%- set columns = [] -%}
-    {%- if execute -%}
+    {#- The rejections table does not exist yet when the project is only compiled (e.g. by
+        sqlfluff before the first build): then there are no rejected rows to read back. -#}
+    {%- if execute and load_relation(rejections) is not none -%}
         {%- set found = run_query("select distinct raw_file from " ~ rejections ~ " where table_name = '" ~ table_name ~ "'") -%}
         {%- set files = found.columns[0].values() | list -%}
         {%- if files | length > 0 -%}

@@ -42,21 +42,8 @@
         half the time of a group by over every value. -#}
     with
 
-    key_hashes as (
-        select hash({{ column_name }}) as key_hash
-        from {{ model }}
-        where {{ column_name }} is not null
-    ),
-
     repeated_key_hashes as (
-        select distinct key_hash
-        from (
-            select
-                key_hash,
-                lead(key_hash) over (order by key_hash) as next_key_hash
-            from key_hashes
-        )
-        where key_hash = next_key_hash
+        {{ repeated_key_hashes(model, column_name, column_name ~ ' is not null') }}
     )
 
     select

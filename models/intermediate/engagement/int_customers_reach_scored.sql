@@ -30,7 +30,10 @@ per_customer as (
     select
         profiles.customer_id,
         sum(coalesce(profiles.followers, 0)) as total_followers,
-        {{ ordered_sum('coalesce(network_weights.reach_weight, 0) * coalesce(profiles.followers, 0)', 'profiles.network') }} as weighted_contacts
+        {{ ordered_sum(
+            'coalesce(network_weights.reach_weight, 0) * coalesce(profiles.followers, 0)',
+            'profiles.network',
+        ) }} as weighted_contacts
     from profiles
     left join network_weights
         on profiles.network = network_weights.network

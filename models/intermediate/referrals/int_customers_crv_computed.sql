@@ -5,10 +5,10 @@
 --     made (invitations, codes, links, converted or not) shrunk toward the population's
 --     (empirical-Bayes Gamma-Poisson, moments estimator), times the population's share
 --     of referrals that convert, times the chance the customer is still alive, times
---     the value of one referral, discounted month by month (int_discount_factors_computed). A buyer is alive with their BG/NBD P(alive)
---     (1 when the models could not be fitted); a prospect has no purchase process, so
---     one counts as alive only while their last referee converted within the last
---     crv_horizon_months (0 otherwise);
+--     the value of one referral, discounted month by month (int_discount_factors_computed).
+--     A buyer is alive with their BG/NBD P(alive) (1 when the models could not be
+--     fitted); a prospect has no purchase process, so one counts as alive only while
+--     their last referee converted within the last crv_horizon_months (0 otherwise);
 --   indirect_referral_value: referrals further down the tree, weighted by referral_decay;
 --   crv = realized + expected + indirect.
 -- NULL with crv_status saying so when the referrals file is absent.
@@ -112,7 +112,10 @@ rate_prior as (
         population_rate.mean_rate,
         population_rate.conversion_share,
         (
-            {{ ordered_sum('power(exposure.referrals_made_count - exposure.exposure_months * population_rate.mean_rate, 2)', 'exposure.customer_id') }}
+            {{ ordered_sum(
+                'power(exposure.referrals_made_count - exposure.exposure_months * population_rate.mean_rate, 2)',
+                'exposure.customer_id',
+            ) }}
             - {{ ordered_sum('exposure.exposure_months * population_rate.mean_rate', 'exposure.customer_id') }}
         ) / {{ ordered_sum('power(exposure.exposure_months, 2)', 'exposure.customer_id') }} as rate_variance
     from exposure
@@ -142,10 +145,15 @@ posterior as (
 -- The value of one future referral at its conversion, from the referrals seen so far.
 referral_value as (
     select
-        coalesce({{ ordered_avg('referrals.joined_anyway_probability', 'referrals.referral_id') }}, any_value(settings.would_have_joined_anyway_prior))
+        coalesce(
+            {{ ordered_avg('referrals.joined_anyway_probability', 'referrals.referral_id') }},
+            any_value(settings.would_have_joined_anyway_prior)
+        )
             as joined_anyway_probability,
         coalesce(
-            {{ ordered_avg('referrals.referee_margin_to_date', 'referrals.referral_id', where='referrals.is_horizon_complete') }},
+            {{ ordered_avg(
+                'referrals.referee_margin_to_date', 'referrals.referral_id', where='referrals.is_horizon_complete'
+            ) }},
             {{ ordered_avg('referrals.referee_margin_to_date', 'referrals.referral_id') }},
             0
         ) as referee_horizon_margin,
