@@ -49,6 +49,9 @@ PROJECT_DIR = HERE.parent
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_DATA_DIR = Path(os.environ.get("SCALE_DATA_DIR", Path(tempfile.gettempdir()) / "customer_value_scale"))
 RESULTS = HERE / "BUILD_RESULTS.md"
+README = PROJECT_DIR / "README.md"
+#: The README's scale table stands between these lines; the benchmark rewrites it.
+README_MARKERS = ("<!-- build-benchmark:start -->", "<!-- build-benchmark:end -->")
 #: The tables staged incrementally: one file per day once they are folders.
 EVENT_TABLES = {"transactions": "transacted_at", "email_events": "occurred_at", "community_activity": "occurred_at"}
 #: Every raw table and the column(s) naming its customer, for the raw-scan floor.
@@ -539,6 +542,37 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
     return "\n".join(lines) + "\n"
 
 
+def readme_table(results: list[SizeResult]) -> str:
+    """The README's short scale table: per size, the build measured last (and its daily
+    run, where one was measured)."""
+    latest: dict[int, SizeResult] = {}
+    for r in results:
+        if r.customers not in latest or r.measured_at >= latest[r.customers].measured_at:
+            latest[r.customers] = r
+    daily = {r.customers: r.incremental for r in results if r.incremental}
+    lines = [
+        "| customers | raw rows | `dbt build` from empty | peak memory | daily run (one new day) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for customers, r in sorted(latest.items()):
+        day = f"{daily[customers]['daily_wall_s']:.0f} s" if customers in daily else "-"
+        lines.append(
+            f"| {customers:,} | {r.raw_rows:,} | {r.wall_s:.0f} s | {gib(r.peak_rss_bytes)} | {day} |"
+        )
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Put `table` between the README's build-benchmark markers (left alone without them)."""
+    text = readme.read_text()
+    start, end = README_MARKERS
+    if start not in text or end not in text:
+        return
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    readme.write_text(f"{before}{start}\n{table}\n{end}{after}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=list(DEFAULT_SIZES),
@@ -552,7 +586,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="dbt threads for the builds (default: the profile's; 1 keeps to one large query at a time)")
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
-    parser.add_argument("--no-write", action="store_true", help="do not write the results file")
+    parser.add_argument("--readme", type=Path, default=README,
+                        help=f"README whose scale table is rewritten with the results file (default {README})")
+    parser.add_argument("--no-write", action="store_true", help="do not write the results file nor the README table")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     parser.add_argument("--add-results", type=Path, nargs="*", default=[],
                         help="JSON files of earlier runs (--json) whose sizes join the results file")
@@ -580,7 +616,9 @@ def main(argv: list[str] | None = None) -> int:
         SizeResult(**{"cpu_s": 0.0, **r}) for path in args.add_results for r in json.loads(path.read_text())["results"]
     ]
     if not args.no_write:
-        args.results.write_text(render(sorted(results + earlier, key=lambda r: r.customers), args, len(earlier)))
+        everything = sorted(results + earlier, key=lambda r: r.customers)
+        args.results.write_text(render(everything, args, len(earlier)))
+        update_readme(args.readme, readme_table(everything))
     return 0
 
 

@@ -15,6 +15,8 @@ import build_benchmark  # noqa: E402
 def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
     results_file = tmp_path / "BUILD_RESULTS.md"
     json_file = tmp_path / "results.json"
+    readme = tmp_path / "README.md"
+    readme.write_text("# Project\n\n<!-- build-benchmark:start -->\nold\n<!-- build-benchmark:end -->\n\nmore\n")
     assert (
         build_benchmark.main(
             [
@@ -23,6 +25,7 @@ def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
                 "--work-dir", str(tmp_path / "work"),
                 "--results", str(results_file),
                 "--json", str(json_file),
+                "--readme", str(readme),
             ]
         )
         == 0
@@ -39,6 +42,10 @@ def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
     assert "base_raw__email_events" in times["per_model"]
     text = results_file.read_text()
     assert "| 1,000 |" in text and "slowest nodes" in text
+    # The README's short table is rewritten from the same results, the rest left as it was.
+    readme_text = readme.read_text()
+    assert "old" not in readme_text and readme_text.endswith("<!-- build-benchmark:end -->\n\nmore\n")
+    assert "| 1,000 |" in readme_text
     # The cached data is reused: a second call does not generate again.
     raw_dir, generate_s = build_benchmark.ensure_data(tmp_path / "data", 1000, 42)
     assert generate_s is None and (raw_dir / "customers.parquet").is_file()
