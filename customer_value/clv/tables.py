@@ -16,7 +16,7 @@ import pyarrow as pa
 from ._common import FloatArray, ModelNotFittedError
 from .bgnbd import BgNbdFit, bgnbd_expected_purchases_by_period
 from .gamma_gamma import GammaGammaFit
-from .predict import month_end_weeks
+from .predict import month_end_weeks, predict_clv
 
 #: Each model's name in the parameter rows, its fit class and its parameters in order.
 MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
@@ -112,3 +112,58 @@ def margin_by_month_array(
             pa.LargeListArray.from_arrays(offsets, pa.array(values.ravel()), type=list_type, mask=pa.array(~known))
         )
     return pa.chunked_array(chunks, type=list_type)
+
+
+def prediction_batches(
+    summary: pa.Table,
+    bgnbd: BgNbdFit,
+    gamma_gamma: GammaGammaFit,
+    *,
+    horizon_months: int,
+    annual_discount_rate: float,
+    list_months: int,
+    chunk_rows: int = 500_000,
+) -> pa.RecordBatchReader:
+    """Per customer of ``summary`` (customer_id, frequency, recency_weeks, t_weeks,
+    monetary_value, margin_rate): :func:`predict_clv`'s columns, margin_rate, and
+    expected_margin_by_month over ``list_months`` months (:func:`margin_by_month_array`).
+
+    Computed ``chunk_rows`` customers at a time and streamed as Arrow record batches: ten
+    million customers' predictions and month lists would otherwise sit in memory at once.
+    Give ``summary`` in a fixed order (e.g. sorted by customer) for results that do not
+    depend on it: numpy's vectorised sums can round differently for another mix of rows.
+    """
+    frequency, recency, age = (numeric_column(summary, name) for name in ("frequency", "recency_weeks", "t_weeks"))
+    monetary_value = numeric_column(summary, "monetary_value")
+    margin_rate = numeric_column(summary, "margin_rate")
+
+    def predicted(rows: slice) -> pa.Table:
+        prediction = predict_clv(
+            frequency[rows],
+            recency[rows],
+            age[rows],
+            monetary_value[rows],
+            bgnbd,
+            gamma_gamma,
+            horizon_months=horizon_months,
+            margin_rate=margin_rate[rows],
+            annual_discount_rate=annual_discount_rate,
+        )
+        output = prediction.to_arrow(summary["customer_id"][rows])
+        output = output.append_column("margin_rate", pa.array(margin_rate[rows], type=pa.float64()))
+        return output.append_column(
+            "expected_margin_by_month",
+            margin_by_month_array(
+                frequency[rows], recency[rows], age[rows], prediction.expected_spend, margin_rate[rows], bgnbd,
+                list_months,
+            ),
+        )
+
+    first = predicted(slice(0, chunk_rows))
+
+    def batches():
+        yield from first.to_batches()
+        for start in range(chunk_rows, summary.num_rows, chunk_rows):
+            yield from predicted(slice(start, start + chunk_rows)).to_batches()
+
+    return pa.RecordBatchReader.from_batches(first.schema, batches())
