@@ -41,6 +41,14 @@ def generate(out: Path, *args: str) -> Path:
     return out
 
 
+def rewrite_parquet(path: Path, select: str) -> None:
+    """Replace the Parquet file `path` by the rows of `select`, a query over its current
+    rows as table `t` (how the tests break a raw file in one way)."""
+    with duckdb.connect() as con:
+        con.execute(f"create table t as select * from read_parquet('{path}')")
+        con.execute(f"copy ({select}) to '{path}' (format parquet)")
+
+
 def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -> DbtResult:
     """Run a dbt command on raw files in `raw_dir`, writing only inside `work_dir`.
 

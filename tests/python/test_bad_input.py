@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from customer_value.compare import relation_fingerprints
-from dbt_helpers import DBT, PROJECT_DIR, DbtResult, assert_build_ok, generate, run_dbt
+from dbt_helpers import DBT, PROJECT_DIR, DbtResult, assert_build_ok, generate, rewrite_parquet, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +115,7 @@ def test_as_of_date_before_the_data_says_where_the_data_starts(tmp_path, small_r
 
 def test_empty_customers_file_names_customers(tmp_path, small_raw):
     raw = copy_raw(small_raw, tmp_path / "raw")
-    with duckdb.connect() as con:
-        con.execute(
-            f"copy (select * from read_parquet('{small_raw / 'customers.parquet'}') limit 0)"
-            f" to '{raw / 'customers.parquet'}' (format parquet)"
-        )
+    rewrite_parquet(raw / "customers.parquet", "select * from t limit 0")
     result = run_dbt(raw, tmp_path / "build")
     line = line_with(result, "customers.parquet' has no rows")
     assert line == (
@@ -180,12 +176,7 @@ def test_unreadable_parquet_is_named_with_re_export(tmp_path, small_raw, damage,
 
 def test_column_type_not_accepted_lists_the_accepted_types(tmp_path, small_raw):
     raw = copy_raw(small_raw, tmp_path / "raw")
-    with duckdb.connect() as con:
-        con.execute(
-            "copy (select * replace (cast(amount as varchar) as amount)"
-            f" from read_parquet('{small_raw / 'transactions.parquet'}')) to '{raw / 'transactions.parquet'}'"
-            " (format parquet)"
-        )
+    rewrite_parquet(raw / "transactions.parquet", "select * replace (cast(amount as varchar) as amount) from t")
     result = run_dbt(raw, tmp_path / "build")
     line = line_with(result, "column 'amount' has type VARCHAR")
     assert line == (
@@ -307,12 +298,8 @@ def test_rejected_share_above_max_rejected_share_warns(tmp_path, dollar_amounts_
 
 def test_all_transactions_orphaned_stops_the_build_with_the_summary(tmp_path, small_raw):
     raw = copy_raw(small_raw, tmp_path / "raw")
+    rewrite_parquet(raw / "transactions.parquet", "select * replace ('X' || customer_id as customer_id) from t")
     with duckdb.connect() as con:
-        con.execute(
-            "copy (select * replace ('X' || customer_id as customer_id)"
-            f" from read_parquet('{small_raw / 'transactions.parquet'}')) to '{raw / 'transactions.parquet'}'"
-            " (format parquet)"
-        )
         rows = con.execute(f"select count(*) from read_parquet('{raw / 'transactions.parquet'}')").fetchall()[0][0]
     result = run_dbt(raw, tmp_path / "build")
     line = line_with(result, "Raw transactions: ")

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from customer_value.generator.config import TABLES as RAW_TABLES
-from dbt_helpers import PROJECT_DIR, assert_build_ok, generate, run_dbt
+from dbt_helpers import PROJECT_DIR, assert_build_ok, generate, rewrite_parquet, run_dbt
 
 
 #: Customers of the faulty data set: 3,000 in CI; FAULT_TEST_CUSTOMERS=100000 runs the
@@ -216,9 +216,7 @@ def test_missing_required_file_stops_the_build_naming_it(tmp_path):
 def test_broken_columns_stop_the_build_naming_file_and_column(tmp_path, change, message):
     raw = generate(tmp_path / "raw", "--customers", "200", "--seed", "3")
     path = raw / "transactions.parquet"
-    with duckdb.connect() as con:
-        con.execute(f"create table t as select * from read_parquet('{path}')")
-        con.execute(f"copy ({change}) to '{path}' (format parquet)")
+    rewrite_parquet(path, change)
     result = run_dbt(raw, tmp_path / "build")
     assert result.returncode != 0
     assert f"Raw file '{path}'" in result.output and message in result.output, result.output[-3000:]

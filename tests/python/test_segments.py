@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from dbt_helpers import DbtResult, assert_build_ok, generate, run_dbt
+from dbt_helpers import DbtResult, assert_build_ok, generate, rewrite_parquet, run_dbt
 
 
 def with_truth(result: DbtResult, raw: Path, sql: str) -> list[tuple]:
@@ -111,10 +111,7 @@ def test_nobody_referred_gives_no_champions_or_advocates(tmp_path):
     """A referrals file with no rows: CRV is known (zero realized, prior only) but
     nobody has shown referral value, so nobody is high CRV."""
     raw = generate(tmp_path / "raw", "--customers", "800", "--seed", "5")
-    path = raw / "referrals.parquet"
-    with duckdb.connect() as con:
-        con.execute(f"create table r as select * from read_parquet('{path}') where false")
-        con.execute(f"copy r to '{path}' (format parquet)")
+    rewrite_parquet(raw / "referrals.parquet", "select * from t where false")
     result = run_dbt(raw, tmp_path / "build")
     assert_build_ok(result)
     segments = dict(
