@@ -71,7 +71,9 @@ coverage as (
     from parts_known
 ),
 
-joined as (
+-- Not materialized: the ranking below reads only the scores of these rows, so DuckDB
+-- computes the narrow rows for it instead of keeping every wide row in memory.
+joined as not materialized (
     select
         customers.customer_id,
         knowledge.community_activity_count,
@@ -116,7 +118,7 @@ part_weights as (
 ),
 
 -- A known part without a value for the customer counts 0, never drops out.
-scored as (
+scored as not materialized (
     select
         joined.*,
         (
