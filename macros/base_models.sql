@@ -47,11 +47,29 @@
     {%- endfor -%}
 {%- endmacro %}
 
+{% macro raw_table_is_folder(table_name) -%}
+    {#- True when the raw table is a folder <table>/ of files (no single <table> file). -#}
+    {{ return(raw_file_path(table_name).endswith('/*.' ~ raw_format())) }}
+{%- endmacro %}
+
+{% macro restage_single_file(table_name) -%}
+    {#- Pre-hook of the incremental base models: a table exported as one file is replaced
+        by every new export, so it is staged again whole on every build (the model is
+        emptied first); only a folder of files is staged incrementally, file by file. -#}
+    {%- if execute and is_incremental() and not raw_table_is_folder(table_name) -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro raw_rows(table_name, announce=false, only_new=false, only_files=none) -%}
     {#- The raw table (raw_table(): checked against the contract; empty when an optional
         file is missing) with the columns raw_file and raw_file_row. With only_new (in an
-        incremental model), only the files not yet staged in {{ this }}; with only_files,
-        only the files of those names. -#}
+        incremental model) and a table that is a folder of files, only the files not yet
+        staged in {{ this }}; a table exported as one file is read whole (its model's
+        pre-hook restage_single_file() has emptied the model). With only_files, only the
+        files of those names. -#}
     {%- set relation = raw_table(table_name, announce=announce) -%}
     {%- set empty -%}
         (select *, cast(null as varchar) as raw_file, cast(null as bigint) as raw_file_row from {{ relation }} where false)
@@ -60,7 +78,7 @@
         {{ return(empty) }}
     {%- endif -%}
     {%- set files = raw_table_files(table_name) -%}
-    {%- if only_new -%}
+    {%- if only_new and raw_table_is_folder(table_name) -%}
         {%- set staged = staged_raw_files(this) -%}
         {%- do assert_staged_files_unchanged(table_name, files, staged) -%}
         {%- set new_files = [] -%}

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_helpers import assert_build_ok, generate, mart_relations, relation_differences, run_dbt
+from dbt_helpers import assert_build_ok, generate, mart_relations, relation_differences, rewrite_parquet, run_dbt
 
 EVENT_TABLES = ("transactions", "email_events", "community_activity")
 STAGED_FILES = "select raw_file, count(*) from staging.base_raw__{}_rows group by raw_file order by raw_file"
@@ -125,3 +125,32 @@ def test_a_changed_staged_file_asks_for_a_full_refresh(daily_builds, tmp_path):
     assert "--full-refresh" in result.output
     refreshed = run_dbt(changed, work, "--select", "base_raw__community_activity_rows", "--full-refresh")
     assert_build_ok(refreshed)
+
+
+def test_a_table_exported_as_one_file_is_staged_again_whole(daily_builds, tmp_path):
+    """A new export replacing transactions.parquet (same name, same number of rows) is
+    staged again whole: incremental staging is for folders of files only."""
+    raw, *_ = daily_builds
+    layout = tmp_path / "raw"
+    shutil.copytree(raw, layout, ignore=shutil.ignore_patterns("_truth"))
+    staged = (
+        "select count(*), count(*) filter (where transaction_id like 'export2-%')"
+        " from staging.base_raw__transactions_rows"
+    )
+    only_staging = ("--select", "+base_raw__transactions_rows", "--exclude", "test_type:data")
+    first = run_dbt(layout, tmp_path / "build", *only_staging)
+    assert_build_ok(first)
+    staged_first = first.query(staged)
+    rewrite_parquet(
+        layout / "transactions.parquet",
+        "select * replace (coalesce('export2-' || transaction_id, transaction_id) as transaction_id) from t",
+    )
+    second = run_dbt(layout, tmp_path / "build", *only_staging)
+    assert_build_ok(second)
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"select count(*), count(*) filter (where transaction_id like 'export2-%')"
+            f" from read_parquet('{layout / 'transactions.parquet'}')"
+        ).fetchall()
+    assert staged_first == [(rows[0][0], 0)]
+    assert second.query(staged) == rows

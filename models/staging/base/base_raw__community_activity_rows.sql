@@ -1,9 +1,14 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ restage_single_file('community_activity') }}",
+) }}
 -- Every raw community_activity row staged so far, typed, with the first row rule it breaks or
--- duplicate_id, decided when its file is staged. Incremental: a build reads only the files
--- of the table not staged yet (a duplicate of a row staged before is still a duplicate);
--- --full-refresh stages every file again. Orphan references are checked in base_raw__community_activity
--- against the customers of each build.
+-- duplicate_id, decided when its file is staged. When the table is a folder of files, a
+-- build reads only the files not staged yet (a duplicate of a row staged before is still a
+-- duplicate); a table exported as one file is staged again whole by every build
+-- (restage_single_file). --full-refresh stages every file again. Orphan references are
+-- checked in base_raw__community_activity against the customers of each build.
 with
 
 source as not materialized (
