@@ -128,7 +128,7 @@ def test_empty_customers_file_names_customers(tmp_path, small_raw):
 def test_csv_files_without_raw_format_csv_suggest_it(tmp_path):
     raw = generate(tmp_path / "raw_csv", "--customers", "100", "--seed", "5", "--format", "csv")
     result = run_dbt(raw, tmp_path / "build")
-    line = line_with(result, "was not found, but")
+    line = line_with(result, "customers.parquet' was not found, but")
     assert line == (
         f"Raw file '{raw}/customers.parquet' was not found, but '{raw}/customers.csv' is there:"
         " to read CSV files set raw_format: csv (--vars '{raw_format: csv}'), or export every table as parquet."
