@@ -32,7 +32,7 @@
     {%- endfor -%}
     {%- set counts = {} -%}
     {%- if raw_format() == 'parquet' and files | length > 0 -%}
-        {%- set found = run_query("select file_name, num_rows from parquet_file_metadata(['" ~ (files | join("', '")) ~ "'])") -%}
+        {%- set found = run_query("select file_name, num_rows from parquet_file_metadata(" ~ sql_text_list(files) ~ ")") -%}
         {%- for row in found.rows -%}
             {%- do counts.update({row[0].split('/')[-1]: row[1]}) -%}
         {%- endfor -%}

@@ -26,17 +26,19 @@
     {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
 {%- endmacro %}
 
+{% macro sql_text_list(values) -%}
+    {#- A DuckDB list literal of SQL text values: ['a', 'b']. -#}
+    {%- set quoted = [] -%}
+    {%- for value in values -%}
+        {%- do quoted.append(sql_text(value)) -%}
+    {%- endfor -%}
+    {{ return("[" ~ (quoted | join(", ")) ~ "]") }}
+{%- endmacro %}
+
 {% macro raw_reader(paths) -%}
     {#- The DuckDB table function reading a path, a glob or a list of files; CSV files are
         read as text and cast value by value in the base models. -#}
-    {%- set quoted = sql_text(paths) -%}
-    {%- if paths is not string -%}
-        {%- set quoted_files = [] -%}
-        {%- for path in paths -%}
-            {%- do quoted_files.append(sql_text(path)) -%}
-        {%- endfor -%}
-        {%- set quoted = "[" ~ (quoted_files | join(", ")) ~ "]" -%}
-    {%- endif -%}
+    {%- set quoted = sql_text(paths) if paths is string else sql_text_list(paths) -%}
     {%- if raw_format() == 'csv' -%}
         {{ return("read_csv(" ~ quoted ~ ", header = true, all_varchar = true)") }}
     {%- endif -%}
