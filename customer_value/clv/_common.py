@@ -103,6 +103,25 @@ def chunked_map(fn: Callable[[slice], _T], n: int) -> list[_T]:
     return list(_executor.map(fn, slices))
 
 
+@dataclass(frozen=True)
+class CountMoments:
+    """How many purchase days a customer makes in the next ``t`` weeks after their T,
+    given their own history (x, t_x, T) and a purchase model's parameters: the
+    posterior predictive distribution's mass at zero and its first two moments.
+
+    Every purchase model (BG/NBD, MBG/NBD, Pareto/NBD) gives these in the same form, so
+    the CLV interval (``customer_value.clv.intervals``) works with any of them; ``mean``
+    equals the model's conditional expected purchases.
+    """
+
+    #: P(N(t) = 0 | x, t_x, T): no purchase at all in the period (dead, or alive and silent)
+    p_zero: FloatArray
+    #: E[N(t) | x, t_x, T]
+    mean: FloatArray
+    #: E[N(t)^2 | x, t_x, T]
+    second_moment: FloatArray
+
+
 class ModelNotFittedError(ValueError):
     """Raised by the prediction functions when handed a fit with ``converged=False``.
 

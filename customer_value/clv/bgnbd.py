@@ -80,6 +80,10 @@ class BgNbdFit:
     standard_errors: dict[str, float] | None = field(default=None, compare=False)
     penalizer: float = 0.0
     iterations: int = 0
+    #: asymptotic covariance of (log r, log alpha, log a, log b) (the inverse Hessian of
+    #: the negative log-likelihood in log-parameters; the same in any time unit), for
+    #: drawing parameters that are as uncertain as the fit; None when not converged
+    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
     @property
     def params(self) -> dict[str, float]:
@@ -410,6 +414,7 @@ def fit_bgnbd(
         converged=True,
         message="converged" + excluded_note,
         standard_errors=ses,
+        log_covariance=tuple(tuple(float(v) for v in row) for row in cov),
         **info,  # type: ignore[arg-type]
     )
 

@@ -76,6 +76,10 @@ class GammaGammaFit:
     standard_errors: dict[str, float] | None = field(default=None, compare=False)
     penalizer: float = 0.0
     iterations: int = 0
+    #: asymptotic covariance of (log p, log(q - 1), log v), the parameters the fit
+    #: optimises (inverse Hessian of the negative log-likelihood; the same in any
+    #: currency unit); None when not converged
+    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
     @property
     def params(self) -> dict[str, float]:
@@ -274,6 +278,7 @@ def fit_gamma_gamma(
         converged=True,
         message="converged",
         standard_errors={k: float(val) for k, val in ses.items()},
+        log_covariance=tuple(tuple(float(c) for c in row) for row in cov),
         **info,  # type: ignore[arg-type]
     )
 
