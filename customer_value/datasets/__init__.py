@@ -1,0 +1,1 @@
+"""Real, public transaction logs turned into the raw tables of the data contract."""
