@@ -46,6 +46,7 @@ final as (
         segmented.expected_purchases,
         {{ money('segmented.expected_spend') }} as expected_spend,
         {{ money('segmented.predicted_clv') }} as predicted_clv,
+        {{ money('segmented.predicted_clv_if_alive') }} as predicted_clv_if_alive,
         segmented.clv_status,
         segmented.clv_note,
         segmented.converted_referral_count,
@@ -100,6 +101,8 @@ final as (
         segmented.segment_clv_percentile as clv_percentile,
         segmented.historical_clv_percentile,
         segmented.crv_percentile,
+        segmented.referral_evidence_percentile,
+        segmented.predicted_clv_if_alive_percentile,
         segmented.recent_spend_percentile,
         segmented.is_active,
         segmented.is_high_clv,
@@ -110,7 +113,10 @@ final as (
         segmented.ambassador_evidence,
         segmented.is_loyal_light_buyer,
         segmented.is_due_share_prompt,
-        segmented.is_at_risk_high_value,
+        segmented.is_likely_departed,
+        segmented.is_lapsing_high_value,
+        segmented.is_lapsed_high_value,
+        segmented.is_departed_referrer,
         segmented.is_prospect_with_referral_value,
         {{ built_at() }} as built_at
     from segmented

@@ -21,13 +21,7 @@ expected as (
         sum(crv) as crv
     from customers
     group by value_segment
-    {% for group_name, flag in [
-        ('ambassador', 'is_ambassador'),
-        ('loyal_light_buyer', 'is_loyal_light_buyer'),
-        ('due_share_prompt', 'is_due_share_prompt'),
-        ('at_risk_high_value', 'is_at_risk_high_value'),
-        ('prospect_with_referral_value', 'is_prospect_with_referral_value'),
-    ] %}
+    {% for group_name, flag in segment_groups() %}
         union all
         select
             'group' as segment_kind,

@@ -1,6 +1,7 @@
 -- The one action marketing takes with each customer: of the value segment and the
 -- named groups the customer belongs to, the action of the seed segment_actions with
--- the lowest priority number (an at-risk ambassador is won back before anything else).
+-- the lowest priority number (a lapsing customer is reached before anything else; a
+-- likely departed one is never asked to buy more). The groups: macro segment_groups().
 -- Every customer has a value segment, so every customer gets an action.
 with
 
@@ -18,13 +19,7 @@ memberships as (
         'value_segment' as applies_to_kind,
         value_segment as applies_to
     from segmented
-    {% for group_name, flag in [
-        ('at_risk_high_value', 'is_at_risk_high_value'),
-        ('prospect_with_referral_value', 'is_prospect_with_referral_value'),
-        ('ambassador', 'is_ambassador'),
-        ('due_share_prompt', 'is_due_share_prompt'),
-        ('loyal_light_buyer', 'is_loyal_light_buyer'),
-    ] %}
+    {% for group_name, flag in segment_groups() %}
         union all
         select
             customer_id,

@@ -98,6 +98,7 @@ final as (
         clv.expected_purchases,
         clv.expected_spend,
         case when rfm.customer_id is null then 0 else clv.predicted_clv end as predicted_clv,
+        clv.predicted_clv / nullif(clv.probability_alive, 0) as predicted_clv_if_alive,
         case
             when rfm.customer_id is null then 'prospect'
             when clv.predicted_clv is null then 'not_fitted'

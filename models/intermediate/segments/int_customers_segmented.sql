@@ -1,14 +1,20 @@
--- Kumar's two-by-two and the named groups, one row per customer known on as_of_date.
+-- Kumar's two-by-two and the named groups, one row per customer known on as_of_date
+-- (docs/measures.md, "Segments" and "Groups").
 --
--- Both axes are judged among customers who have bought: a percentile rank is taken
--- over the buyers with a value only (percent_rank would otherwise count NULL rows).
--- CLV is predicted CLV (historical CLV when the models could not be fitted). High CRV
--- needs evidence from the customer's own referral record, never the population prior
--- alone: realized referral value, or a posterior referral rate of at least
--- high_crv_min_rate_multiple x the population's. Prospects sit outside the two-by-two
--- (value_segment 'prospect') unless they brought in paying customers, which makes them
--- advocates (CLV 0, referral value shown). Without a referrals file the two-by-two
--- falls back to CLV tiers (high_clv, low_clv) and segment_status says so.
+-- CLV axis: predicted CLV (historical CLV when the models could not be fitted), high from
+-- percentile rank high_clv_percentile among buyers with a value. CRV axis: high CRV needs
+-- the customer's own referral record, and ranks the customers who have one by the credible
+-- lower bound of their referral rate (referral_evidence_percentile); the population prior
+-- alone never makes anyone high CRV. Prospects sit outside the two-by-two unless they
+-- brought in paying customers (advocates). Without a referrals file the two-by-two falls
+-- back to CLV tiers (high_clv, low_clv) and segment_status says so.
+--
+-- Social value is high in absolute terms (social_score >= high_social_score) or among the
+-- customers with social activity (int_social_scores_computed ranks only those); email gives
+-- evidence with several forwards, or with opens and clicks both far above the peers'.
+-- Departure: a buyer whose P(alive) is below at_risk_max_probability_alive has likely left;
+-- a valuable one (predicted CLV if still alive in the top win_back_value_percentile) is
+-- lapsing while their last purchase is recent (lapsing_window_days) and lapsed after.
 with
 
 measures as not materialized (
@@ -30,13 +36,19 @@ axes as not materialized (
         case
             when measures.clv_status = 'not_fitted' then 'historical_clv'
             else 'predicted_clv'
-        end as segment_clv_measure
+        end as segment_clv_measure,
+        case
+            when measures.crv is null then null
+            when measures.realized_crv > 0 then 'realized'
+            when measures.referrals_made_count > 0 then 'referrals_made'
+            else 'none'
+        end as crv_evidence
     from measures
 ),
 
 -- Percentile ranks, each over the customers it ranks, taken on narrow rows and joined
 -- back by customer (a window over the whole wide row would sort every column).
-{% for measure in ['segment_clv', 'historical_clv', 'crv'] %}
+{% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
     {{ measure }}_ranks as (
         select
             customer_id,
@@ -46,6 +58,16 @@ axes as not materialized (
     ),
 
 {% endfor %}
+-- CRV and the referral evidence are ranked among the buyers with a referral record only.
+referral_ranks as (
+    select
+        customer_id,
+        percent_rank() over (order by crv) as crv_percentile,
+        percent_rank() over (order by referral_rate_credible_multiple) as referral_evidence_percentile
+    from axes
+    where is_buyer and crv_evidence in ('realized', 'referrals_made')
+),
+
 activity as (
     select
         axes.customer_id,
@@ -64,44 +86,52 @@ spend_ranks as (
     where is_active
 ),
 
-spend_ranked as (
+ranked as (
     select
         axes.*,
-        {% for measure in ['segment_clv', 'historical_clv', 'crv'] %}
+        {% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
             {{ measure }}_ranks.{{ measure }}_percentile,
         {% endfor %}
+        referral_ranks.crv_percentile,
+        referral_ranks.referral_evidence_percentile,
         activity.is_active,
         spend_ranks.recent_spend_percentile
     from axes
     inner join activity
         on axes.customer_id = activity.customer_id
-    {% for measure in ['segment_clv', 'historical_clv', 'crv'] %}
+    {% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
         left join {{ measure }}_ranks
             on axes.customer_id = {{ measure }}_ranks.customer_id
     {% endfor %}
+    left join referral_ranks
+        on axes.customer_id = referral_ranks.customer_id
     left join spend_ranks
         on axes.customer_id = spend_ranks.customer_id
 ),
 
 evidence as (
     select
-        spend_ranked.*,
+        ranked.*,
         case
-            when spend_ranked.crv is null then null
-            when spend_ranked.realized_crv > 0 then 'realized'
-            when spend_ranked.referral_rate_credible_multiple >= segment_settings.high_crv_min_rate_multiple
-                then 'expected'
-            else 'none'
-        end as crv_evidence,
-        case
-            when spend_ranked.social_score_percentile >= segment_settings.high_social_percentile then 'social_score'
-            when spend_ranked.forward_count > 0
-                and spend_ranked.forward_percentile >= segment_settings.email_advocate_percentile then 'email_forwards'
-            when spend_ranked.open_percentile >= segment_settings.email_advocate_percentile
-                and spend_ranked.click_percentile >= segment_settings.email_advocate_percentile
+            when ranked.social_score >= segment_settings.high_social_score
+                or ranked.social_score_percentile >= segment_settings.high_social_percentile
+                then 'social_score'
+            when ranked.forward_count >= segment_settings.email_advocate_min_forwards then 'email_forwards'
+            when ranked.open_percentile >= segment_settings.email_advocate_percentile
+                and ranked.click_percentile >= segment_settings.email_advocate_percentile
                 then 'email_opens_and_clicks'
-        end as social_evidence
-    from spend_ranked
+        end as social_evidence,
+        ranked.is_buyer
+        and coalesce(ranked.probability_alive < segment_settings.at_risk_max_probability_alive, false)
+            as is_likely_departed,
+        ranked.is_buyer
+        and coalesce(ranked.predicted_clv_if_alive_percentile >= segment_settings.win_back_value_percentile, false)
+            as is_worth_winning_back,
+        coalesce(
+            date_diff('day', ranked.last_purchase_on, ranked.as_of_date) <= segment_settings.lapsing_window_days,
+            false
+        ) as has_bought_in_lapsing_window
+    from ranked
     cross join segment_settings
 ),
 
@@ -112,27 +142,19 @@ flagged as (
         case
             when evidence.crv is null then null
             when evidence.is_prospect then coalesce(evidence.paying_referee_count, 0) > 0
-            else evidence.crv_evidence in ('realized', 'expected')
-                and evidence.crv_percentile >= segment_settings.high_crv_percentile
+            else coalesce(evidence.referral_evidence_percentile >= segment_settings.high_crv_percentile, false)
         end as is_high_crv,
-        coalesce(evidence.social_score_percentile >= segment_settings.high_social_percentile, false)
-            as is_high_social,
-        coalesce(evidence.social_evidence in ('email_forwards', 'email_opens_and_clicks'), false)
-            as is_email_advocate,
+        coalesce(evidence.social_evidence = 'social_score', false) as is_high_social,
+        coalesce(evidence.social_evidence in ('email_forwards', 'email_opens_and_clicks'), false) as is_email_advocate,
         evidence.is_prospect and coalesce(evidence.paying_referee_count, 0) > 0 as is_prospect_with_referral_value,
         evidence.is_active
         and evidence.recent_spend_percentile < segment_settings.light_buyer_spend_percentile
         and coalesce(evidence.share_of_wallet >= segment_settings.loyal_share_of_wallet, false)
             as is_loyal_light_buyer,
-        evidence.is_buyer
-        and coalesce(
-            evidence.probability_alive < segment_settings.at_risk_max_probability_alive
-            and (
-                evidence.segment_clv_percentile >= segment_settings.high_clv_percentile
-                or evidence.historical_clv_percentile >= segment_settings.high_clv_percentile
-            ),
-            false
-        ) as is_at_risk_high_value
+        evidence.is_likely_departed and evidence.is_worth_winning_back and evidence.has_bought_in_lapsing_window
+            as is_lapsing_high_value,
+        evidence.is_likely_departed and evidence.is_worth_winning_back and not evidence.has_bought_in_lapsing_window
+            as is_lapsed_high_value
     from evidence
     cross join segment_settings
 ),
@@ -157,6 +179,7 @@ final as (
         end as segment_status,
         flagged.is_high_clv and flagged.social_evidence is not null as is_ambassador,
         case when flagged.is_high_clv then flagged.social_evidence end as ambassador_evidence,
+        flagged.is_likely_departed and coalesce(flagged.is_high_crv, false) as is_departed_referrer,
         case
             when not flagged.is_loyal_light_buyer then false
             when flagged.email_engagement_status = 'no_email_events_file' then null

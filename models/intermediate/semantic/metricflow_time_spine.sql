@@ -1,5 +1,6 @@
--- MetricFlow's daily time spine: one row per calendar day from 2000-01-01 to
--- 2099-12-31. The semantic layer (_semantic__models.yml) joins it for time-based
+-- MetricFlow's daily time spine: one row per calendar day from 1900-01-01 to
+-- 2099-12-31, so that histories of any period (decades back) are covered. The semantic
+-- layer (_semantic__models.yml) joins it for time-based
 -- metrics; every as_of_date must fall inside it (singular test
 -- assert_time_spine_covers_every_as_of_date).
 with
@@ -7,7 +8,7 @@ with
 days as (
     -- generate_series includes its end; its one column is named generate_series.
     select cast(generate_series as date) as date_day
-    from generate_series(timestamp '2000-01-01', timestamp '2099-12-31', interval 1 day)
+    from generate_series(timestamp '1900-01-01', timestamp '2099-12-31', interval 1 day)
 ),
 
 final as (

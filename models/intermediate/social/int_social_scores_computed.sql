@@ -7,7 +7,8 @@
 -- email_events, referrals), the same parts for every customer of a build; the weights
 -- are re-normalised over the known parts, and a known part counts 0 for a customer
 -- without data, so the score never rises because data about a customer is missing.
--- NULL when no part is known.
+-- NULL when no part is known. social_score_percentile ranks the customers who score
+-- above 0 (any social activity); a customer without activity is not ranked.
 with
 
 customers as (
@@ -134,12 +135,14 @@ scored as not materialized (
     cross join part_weights
 ),
 
+-- Ranked among the customers with any social activity only: most customers score 0, and a
+-- rank among everyone would put a quarter of all customers in the top quarter.
 ranked as (
     select
         customer_id,
         percent_rank() over (order by social_score) as social_score_percentile
     from scored
-    where social_score is not null
+    where social_score > 0
 ),
 
 final as (
