@@ -15,6 +15,7 @@
         'clv_horizon_months': ['integer', 0, none, 'months'],
         'annual_discount_rate': ['number', 0, none, 'an annual rate'],
         'clv_min_customers': ['integer', 1, none, 'a number of customers'],
+        'clv_holdout_months': ['integer', 1, none, 'months'],
         'crv_horizon_months': ['integer', 0, none, 'months'],
         'would_have_joined_anyway_prior': ['number', 0, 1, 'a share'],
         'would_have_joined_anyway_prior_weight': ['number', 0, none, 'a number of answers'],
@@ -184,6 +185,13 @@
     {%- set raw_format = var('raw_format', none) -%}
     {%- if raw_format is not string or (raw_format | lower) not in ['parquet', 'csv'] -%}
         {%- do raise_setting_error('raw_format', raw_format, "parquet or csv") -%}
+    {%- endif -%}
+
+    {%- set purchase_model = var('clv_purchase_model', none) -%}
+    {%- set purchase_models = ['auto', 'bg_nbd', 'mbg_nbd', 'pareto_nbd'] -%}
+    {%- if purchase_model is not string or (purchase_model | trim | lower) not in purchase_models -%}
+        {%- do raise_setting_error('clv_purchase_model', purchase_model,
+            "one of " ~ (purchase_models | join(', ')) ~ " (auto: the data choose, marts.clv_model_comparison)") -%}
     {%- endif -%}
 
     {%- set currency = var('reporting_currency', none) -%}

@@ -1,9 +1,7 @@
 -- The standard BG/NBD / Gamma-Gamma summary, one row per customer with at least one
--- purchase day up to as_of_date (docs/measures.md):
---   frequency = distinct purchase days - 1
---   recency   = days from first to last purchase day / 7
---   T         = days from first purchase day to as_of_date / 7
---   monetary  = mean net amount of the repeat purchase days (first day left out)
+-- purchase day up to as_of_date (macro purchase_summary, docs/measures.md), with the
+-- customer's own margin rate (net margin / net revenue, var default_margin_rate when
+-- their net revenue is not positive).
 with
 
 purchase_days as (
@@ -14,44 +12,36 @@ settings as (
     select * from {{ ref('int_analysis_settings') }}
 ),
 
-ordered as (
+observed as (
     select
-        *,
-        row_number() over (partition by customer_id order by purchase_day) as day_number
+        purchase_days.*,
+        settings.as_of_date as summary_ends_on
     from purchase_days
+    cross join settings
 ),
 
-per_customer as (
-    select
-        customer_id,
-        min(purchase_day) as first_purchase_on,
-        max(purchase_day) as last_purchase_on,
-        count(*) as purchase_day_count,
-        sum(net_amount) as net_revenue,
-        sum(net_margin) as net_margin,
-        avg(net_amount) filter (where day_number > 1) as repeat_day_mean_amount
-    from ordered
-    group by customer_id
+summary as (
+    {{ purchase_summary('observed', 'summary_ends_on') }}
 ),
 
 final as (
     select
-        per_customer.customer_id,
-        per_customer.first_purchase_on,
-        per_customer.last_purchase_on,
-        per_customer.purchase_day_count,
-        per_customer.purchase_day_count - 1 as frequency,
-        date_diff('day', per_customer.first_purchase_on, per_customer.last_purchase_on) / 7.0 as recency_weeks,
-        date_diff('day', per_customer.first_purchase_on, settings.as_of_date) / 7.0 as t_weeks,
-        cast(per_customer.repeat_day_mean_amount as double) as monetary_value,
-        per_customer.net_revenue,
-        per_customer.net_margin,
+        summary.customer_id,
+        summary.first_purchase_on,
+        summary.last_purchase_on,
+        summary.purchase_day_count,
+        summary.frequency,
+        summary.recency_weeks,
+        summary.t_weeks,
+        summary.monetary_value,
+        summary.net_revenue,
+        summary.net_margin,
         case
-            when per_customer.net_revenue > 0
-                then cast(per_customer.net_margin / per_customer.net_revenue as double)
+            when summary.net_revenue > 0
+                then cast(summary.net_margin / summary.net_revenue as double)
             else settings.default_margin_rate
         end as margin_rate
-    from per_customer
+    from summary
     cross join settings
 )
 

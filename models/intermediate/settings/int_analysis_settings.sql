@@ -1,5 +1,7 @@
 -- The run's settings as one row, resolved: the analysis date (var as_of_date, or the
--- last transaction day in the data) and the horizons and rates of CLV and CRV. Every
+-- last transaction day in the data), the end of the calibration period the purchase
+-- models are compared on (var clv_holdout_months before it), and the models, horizons
+-- and rates of CLV and CRV. Every
 -- model reads settings from here (or its siblings int_segment_settings and
 -- int_social_settings), never from vars, so unit tests pass settings as rows.
 with
@@ -26,6 +28,9 @@ final as (
         cast({{ var('clv_horizon_months') }} as integer) as clv_horizon_months,
         cast({{ var('annual_discount_rate') }} as double) as annual_discount_rate,
         cast({{ var('clv_min_customers') }} as integer) as clv_min_customers,
+        '{{ var("clv_purchase_model") | lower | trim }}' as clv_purchase_model,
+        cast({{ var('clv_holdout_months') }} as integer) as clv_holdout_months,
+        cast(as_of_date - to_months(cast({{ var('clv_holdout_months') }} as integer)) as date) as calibration_ends_on,
         cast({{ var('crv_horizon_months') }} as integer) as crv_horizon_months,
         cast({{ var('would_have_joined_anyway_prior') }} as double) as would_have_joined_anyway_prior,
         cast({{ var('would_have_joined_anyway_prior_weight') }} as double) as would_have_joined_anyway_prior_weight,
