@@ -1,0 +1,267 @@
+"""Which purchase model predicts this customer base best: the data choose.
+
+BG/NBD, MBG/NBD and Pareto/NBD tell different stories of how customers stop buying, and
+which story fits depends on the business. Each is fitted on a calibration period (the
+history up to ``calibration_ends_on``, ``clv_holdout_months`` before ``as_of_date``) and
+asked how many purchase days each customer makes in the holdout that follows; Gamma-Gamma,
+fitted on the same calibration period, turns purchases into revenue. Against what the
+customers actually did, per model:
+
+* purchases: the mean absolute error per customer (``purchases_mae``), its root mean
+  square (``purchases_rmse``) and the error of the total (``purchases_error_share``);
+* value: the same for the holdout's net revenue (``revenue_mae``, ``revenue_error_share``).
+
+``selection_score`` is each error relative to the best model's, summed over purchases and
+revenue (2.0 for a model best at both); the lowest score wins, among the models that
+converged both on the calibration period and on the whole history (the fit the predictions
+use). A var (``clv_purchase_model``) can name a model instead. Without a usable holdout
+(too few customers before ``calibration_ends_on``, nobody repeating there) the comparison
+says why and BG/NBD, the project's reference model, is used if it converged.
+
+The result is ``marts.clv_model_comparison`` (one row per model) and, from its list
+column, ``marts.clv_holdout_by_frequency`` (mean holdout purchases by calibration
+frequency, actual and per model: the check lifetimes and PyMC-Marketing users know as
+"calibration vs holdout purchases").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ._common import FloatArray, ModelNotFittedError
+from .gamma_gamma import GammaGammaFit, fit_gamma_gamma, gamma_gamma_expected_spend
+from .purchase_models import PURCHASE_MODELS, PurchaseFit
+
+#: The model used when the data cannot choose (no usable holdout).
+REFERENCE_MODEL = "bg_nbd"
+#: Calibration frequencies up to this are shown one by one; the last group is "this or more".
+MAX_FREQUENCY_SHOWN = 7
+
+#: Mean holdout purchases per calibration frequency group, actual and predicted.
+BY_FREQUENCY_FIELDS = [
+    ("calibration_frequency", pa.int64()),
+    ("is_last_group", pa.bool_()),
+    ("customers", pa.int64()),
+    ("actual_mean_holdout_purchases", pa.float64()),
+    ("predicted_mean_holdout_purchases", pa.float64()),
+]
+
+COMPARISON_SCHEMA = pa.schema(
+    [
+        ("model_name", pa.string()),
+        ("model_label", pa.string()),
+        ("is_chosen", pa.bool_()),
+        ("selection_reason", pa.string()),
+        ("as_of_date", pa.date32()),
+        ("calibration_ends_on", pa.date32()),
+        ("holdout_weeks", pa.float64()),
+        ("calibration_customers", pa.int64()),
+        ("is_converged", pa.bool_()),
+        ("fit_message", pa.string()),
+        ("calibration_log_likelihood", pa.float64()),
+        ("actual_holdout_purchases", pa.float64()),
+        ("predicted_holdout_purchases", pa.float64()),
+        ("purchases_error_share", pa.float64()),
+        ("purchases_mae", pa.float64()),
+        ("purchases_rmse", pa.float64()),
+        ("actual_holdout_revenue", pa.float64()),
+        ("predicted_holdout_revenue", pa.float64()),
+        ("revenue_error_share", pa.float64()),
+        ("revenue_mae", pa.float64()),
+        ("selection_score", pa.float64()),
+        ("holdout_by_frequency", pa.list_(pa.struct(BY_FREQUENCY_FIELDS))),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class HoldoutData:
+    """Per customer who bought by the end of the calibration period: the calibration
+    summary (weeks) and what they did in the holdout (``holdout_weeks`` long)."""
+
+    frequency: FloatArray
+    recency: FloatArray
+    T: FloatArray
+    monetary: FloatArray
+    holdout_purchases: FloatArray
+    holdout_revenue: FloatArray
+    holdout_weeks: float
+
+    def __len__(self) -> int:
+        return len(self.frequency)
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One purchase model on the holdout."""
+
+    name: str
+    fit: PurchaseFit
+    predicted_purchases: FloatArray | None  # None when the model could not be fitted
+    predicted_revenue: FloatArray | None  # None also when Gamma-Gamma could not be
+
+
+def _spend(data: HoldoutData, min_customers: int) -> tuple[GammaGammaFit, FloatArray | None]:
+    """Gamma-Gamma on the calibration period and each customer's expected spend per purchase day."""
+    repeat = data.frequency > 0
+    fit = fit_gamma_gamma(data.frequency, data.monetary, min_customers=min_customers)
+    if not fit.converged:
+        return fit, None
+    monetary = np.where(repeat, np.nan_to_num(data.monetary, nan=0.0), np.nan)
+    return fit, gamma_gamma_expected_spend(data.frequency, monetary, fit)
+
+
+def evaluate_models(data: HoldoutData, *, min_customers: int) -> tuple[list[ModelResult], GammaGammaFit]:
+    """Fit every purchase model (and Gamma-Gamma) on the calibration summary and predict
+    each customer's holdout purchases and revenue."""
+    gg_fit, spend = _spend(data, min_customers)
+    results = []
+    for name, model in PURCHASE_MODELS.items():
+        fit = model.fit(data.frequency, data.recency, data.T, min_customers=min_customers)
+        try:
+            purchases = model.expected_purchases(data.holdout_weeks, data.frequency, data.recency, data.T, fit)
+        except ModelNotFittedError:
+            results.append(ModelResult(name, fit, None, None))
+            continue
+        revenue = None if spend is None else purchases * spend
+        results.append(ModelResult(name, fit, purchases, revenue))
+    return results, gg_fit
+
+
+def _errors(predicted: FloatArray | None, actual: FloatArray) -> dict[str, float | None]:
+    if predicted is None or len(actual) == 0:
+        return {"predicted": None, "error_share": None, "mae": None, "rmse": None}
+    total_actual, total_predicted = float(actual.sum()), float(predicted.sum())
+    residual = predicted - actual
+    return {
+        "predicted": total_predicted,
+        "error_share": (total_predicted - total_actual) / total_actual if total_actual else None,
+        "mae": float(np.abs(residual).mean()),
+        "rmse": float(np.sqrt((residual * residual).mean())),
+    }
+
+
+def choose_model(
+    scores: dict[str, float | None], full_converged: dict[str, bool], requested: str, problem: str | None
+) -> tuple[str, str]:
+    """The model the predictions use and why: the var's, or the lowest selection score among
+    the models converged on both fits, or the reference model when the data cannot choose."""
+    if requested != "auto":
+        if full_converged.get(requested):
+            return requested, f"named by var clv_purchase_model = {requested}"
+        return requested, f"named by var clv_purchase_model = {requested}, but not fitted on the history up to as_of_date"
+    eligible = {name: score for name, score in scores.items() if score is not None and full_converged.get(name)}
+    if eligible:
+        best = min(eligible, key=lambda name: (eligible[name], list(PURCHASE_MODELS).index(name)))
+        return best, "lowest holdout error (selection_score) of the models fitted on both periods"
+    why = problem or "no model could be fitted on both the calibration period and the whole history"
+    for name in (REFERENCE_MODEL, *PURCHASE_MODELS):
+        if full_converged.get(name):
+            return name, f"the data cannot choose ({why}): {PURCHASE_MODELS[name].label}, the reference model"
+    return REFERENCE_MODEL, f"the data cannot choose ({why}), and no model could be fitted: predictions are NULL"
+
+
+def comparison_table(
+    data: HoldoutData,
+    *,
+    full_converged: dict[str, bool],
+    requested: str,
+    min_customers: int,
+    as_of_date: dt.date,
+    calibration_ends_on: dt.date,
+) -> pa.Table:
+    """One row per purchase model: its fit on the calibration period, its errors on the
+    holdout, whether it is the one the predictions use and why, and (list column
+    ``holdout_by_frequency``) its mean holdout purchases per calibration frequency next to
+    the actual ones."""
+    results, _ = evaluate_models(data, min_customers=min_customers)
+    problem = None
+    if len(data) < min_customers:
+        problem = f"{len(data)} customers bought by {calibration_ends_on}, fewer than clv_min_customers = {min_customers}"
+    elif not np.any(data.frequency > 0):
+        problem = f"nobody made a repeat purchase by {calibration_ends_on}"
+
+    errors = {
+        r.name: (_errors(r.predicted_purchases, data.holdout_purchases), _errors(r.predicted_revenue, data.holdout_revenue))
+        for r in results
+    }
+    scores: dict[str, float | None] = {name: None for name in PURCHASE_MODELS}
+    if problem is None:
+        fitted = {name: e for name, e in errors.items() if e[0]["mae"] is not None and full_converged.get(name)}
+        for part in (0, 1):
+            best = min((e[part]["mae"] for e in fitted.values() if e[part]["mae"] is not None), default=None)
+            for name, e in fitted.items():
+                if best and e[part]["mae"] is not None:
+                    scores[name] = (scores[name] or 0.0) + e[part]["mae"] / best
+    chosen, reason = choose_model(scores, full_converged, requested, problem)
+
+    by_name = {r.name: r for r in results}
+    rows = []
+    for name, model in PURCHASE_MODELS.items():
+        result = by_name.get(name)
+        purchase_errors, revenue_errors = errors.get(name, (_errors(None, data.holdout_purchases),) * 2)
+        fit = result.fit if result else None
+        converged = bool(fit is not None and fit.converged)
+        if name == chosen:
+            why = reason
+        elif fit is None:
+            why = f"not compared: {problem}"
+        elif not converged:
+            why = f"not fitted on the calibration period: {fit.message}"
+        elif not full_converged.get(name):
+            why = "not fitted on the history up to as_of_date"
+        else:
+            why = "higher holdout error" if requested == "auto" else "not named by var clv_purchase_model"
+        rows.append(
+            {
+                "model_name": name,
+                "model_label": model.label,
+                "is_chosen": name == chosen,
+                "selection_reason": why,
+                "as_of_date": as_of_date,
+                "calibration_ends_on": calibration_ends_on,
+                "holdout_weeks": float(data.holdout_weeks),
+                "calibration_customers": len(data),
+                "is_converged": converged,
+                "fit_message": None if fit is None else fit.message,
+                "calibration_log_likelihood": float(fit.log_likelihood) if converged else None,
+                "actual_holdout_purchases": float(data.holdout_purchases.sum()),
+                "predicted_holdout_purchases": purchase_errors["predicted"],
+                "purchases_error_share": purchase_errors["error_share"],
+                "purchases_mae": purchase_errors["mae"],
+                "purchases_rmse": purchase_errors["rmse"],
+                "actual_holdout_revenue": float(data.holdout_revenue.sum()),
+                "predicted_holdout_revenue": revenue_errors["predicted"],
+                "revenue_error_share": revenue_errors["error_share"],
+                "revenue_mae": revenue_errors["mae"],
+                "selection_score": scores[name],
+                "holdout_by_frequency": by_frequency(data, None if result is None else result.predicted_purchases),
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=COMPARISON_SCHEMA)
+
+
+def by_frequency(data: HoldoutData, predicted: FloatArray | None) -> list[dict] | None:
+    """Mean holdout purchases by calibration frequency (0, 1, ..., MAX_FREQUENCY_SHOWN or
+    more), actual and predicted; None for a model that made no prediction."""
+    if predicted is None:
+        return None
+    group = np.minimum(data.frequency, MAX_FREQUENCY_SHOWN).astype(np.int64)
+    size = MAX_FREQUENCY_SHOWN + 1
+    customers = np.bincount(group, minlength=size)
+    actual = np.bincount(group, weights=data.holdout_purchases, minlength=size)
+    expected = np.bincount(group, weights=predicted, minlength=size)
+    return [
+        {
+            "calibration_frequency": int(g),
+            "is_last_group": int(g) == MAX_FREQUENCY_SHOWN,
+            "customers": int(customers[g]),
+            "actual_mean_holdout_purchases": float(actual[g] / customers[g]),
+            "predicted_mean_holdout_purchases": float(expected[g] / customers[g]),
+        }
+        for g in np.flatnonzero(customers)
+    ]
