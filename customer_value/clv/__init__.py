@@ -1,8 +1,10 @@
 """Customer lifetime value models (docs/measures.md, "Customer lifetime value").
 
-Maximum-likelihood BG/NBD (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy
-Way") for purchase frequency and survival, Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM
-and CLV: Using Iso-Value Curves") for spend, and the discounted monthly CLV sum.
+Maximum-likelihood purchase models for purchase frequency and survival: BG/NBD (Fader,
+Hardie & Lee 2005, "Counting Your Customers the Easy Way"), MBG/NBD (Batislam, Denizel &
+Filiztekin 2007) and Pareto/NBD (Schmittlein, Morrison & Colombo 1987), side by side in
+:data:`PURCHASE_MODELS`; Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV: Using
+Iso-Value Curves") for spend; and the discounted monthly CLV sum, with any of the three.
 
 Inputs are the standard per-customer summary: ``frequency`` = distinct purchase days - 1,
 ``recency`` and ``T`` in weeks (days / 7), ``monetary`` = mean of the repeat purchase
@@ -32,6 +34,26 @@ from .gamma_gamma import (
     gamma_gamma_expected_spend,
     gamma_gamma_log_likelihood,
 )
+from .mbgnbd import (
+    MbgNbdFit,
+    fit_mbgnbd,
+    mbgnbd_expected_purchases,
+    mbgnbd_expected_purchases_by_period,
+    mbgnbd_expected_repeat_purchase_counts,
+    mbgnbd_log_likelihood,
+    mbgnbd_probability_alive,
+    mbgnbd_probability_of_purchases,
+)
+from .paretonbd import (
+    ParetoNbdFit,
+    fit_paretonbd,
+    paretonbd_expected_purchases,
+    paretonbd_expected_purchases_by_period,
+    paretonbd_expected_repeat_purchase_counts,
+    paretonbd_log_likelihood,
+    paretonbd_probability_alive,
+    paretonbd_probability_of_purchases,
+)
 from .predict import (
     WEEKS_PER_MONTH,
     ClvPrediction,
@@ -40,14 +62,20 @@ from .predict import (
     monthly_discount_rate,
     predict_clv,
 )
+from .purchase_models import PURCHASE_MODELS, PurchaseFit, PurchaseModel, purchase_model_of
 
 __all__ = [
     "MIN_CUSTOMERS",
+    "PURCHASE_MODELS",
     "WEEKS_PER_MONTH",
     "BgNbdFit",
     "ClvPrediction",
     "GammaGammaFit",
+    "MbgNbdFit",
     "ModelNotFittedError",
+    "ParetoNbdFit",
+    "PurchaseFit",
+    "PurchaseModel",
     "bgnbd_expected_purchases",
     "bgnbd_expected_purchases_by_period",
     "bgnbd_expected_repeat_purchase_counts",
@@ -57,10 +85,25 @@ __all__ = [
     "discount_factors",
     "fit_bgnbd",
     "fit_gamma_gamma",
+    "fit_mbgnbd",
+    "fit_paretonbd",
     "gamma_gamma_expected_spend",
     "gamma_gamma_log_likelihood",
+    "mbgnbd_expected_purchases",
+    "mbgnbd_expected_purchases_by_period",
+    "mbgnbd_expected_repeat_purchase_counts",
+    "mbgnbd_log_likelihood",
+    "mbgnbd_probability_alive",
+    "mbgnbd_probability_of_purchases",
     "month_end_weeks",
     "monthly_discount_rate",
     "numerical_hessian",
+    "paretonbd_expected_purchases",
+    "paretonbd_expected_purchases_by_period",
+    "paretonbd_expected_repeat_purchase_counts",
+    "paretonbd_log_likelihood",
+    "paretonbd_probability_alive",
+    "paretonbd_probability_of_purchases",
     "predict_clv",
+    "purchase_model_of",
 ]

@@ -86,13 +86,14 @@ def vdot(a: FloatArray, b: FloatArray) -> float:
     return float(np.einsum("i,i->", a, b))
 
 
-def chunked_map(fn: Callable[[slice], _T], n: int) -> list[_T]:
-    """``[fn(s) for s in slices]`` over a split of ``range(n)``, in threads for large n.
+def chunked_map(fn: Callable[[slice], _T], n: int, min_rows: int | None = None) -> list[_T]:
+    """``[fn(s) for s in slices]`` over a split of ``range(n)``, in threads for large n
+    (``min_rows`` or more; default ``_PARALLEL_MIN_ROWS``, for cheap per-row work).
 
     The split depends on n only (never on the number of threads), and the results come
     back in chunk order, so that sums over them do not change with the thread count."""
     global _executor
-    if n < _PARALLEL_MIN_ROWS:
+    if n < (_PARALLEL_MIN_ROWS if min_rows is None else min_rows):
         return [fn(slice(0, n))]
     bounds = np.linspace(0, n, _PARALLEL_CHUNKS + 1).astype(int)
     slices = [slice(bounds[i], bounds[i + 1]) for i in range(_PARALLEL_CHUNKS)]

@@ -19,8 +19,8 @@ term, so no special case is needed anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -30,29 +30,35 @@ from scipy.stats import nbinom
 from ._common import (
     MIN_CUSTOMERS,
     FloatArray,
-    ModelNotFittedError,
-    OptimResult,
-    as_float_array,
     bincount_f64,
     blas_single_threaded,
-    check_identified,
-    check_same_length,
     chunked_map,
     coerce_weights,
     distinct_rows,
-    log_space_standard_errors,
-    minimize_log_params,
-    numerical_hessian,
-    optimise_log_params,
     vdot,
 )
+from ._purchase_common import (
+    PurchaseFitMixin,
+    PurchaseLikelihood,
+    clean_recency,
+    fit_purchase_model,
+    purchases_by_period,
+    repeat_purchase_histogram,
+    summary_validity,
+    validated_counts_and_times,
+    validated_horizon,
+    validated_summary,
+)
+
+__all__ = ["clean_recency", "summary_validity"]  # re-exported: predict.py and callers import them from here
 
 _PARAM_NAMES = ("r", "alpha", "a", "b")
 _WARM_START_ROWS = 50_000
+_validated = validated_summary
 
 
 @dataclass(frozen=True)
-class BgNbdFit:
+class BgNbdFit(PurchaseFitMixin):
     """Result of :func:`fit_bgnbd`.
 
     When ``converged`` is False the four parameters are NaN, ``message`` says why,
@@ -85,54 +91,8 @@ class BgNbdFit:
     #: drawing parameters that are as uncertain as the fit; None when not converged
     log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
-    @property
-    def params(self) -> dict[str, float]:
-        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
-
-    def require_fitted(self) -> tuple[float, float, float, float]:
-        """The parameters, or :class:`ModelNotFittedError` carrying ``message``."""
-        if not self.converged:
-            raise ModelNotFittedError(f"BG/NBD model not fitted: {self.message}")
-        return self.r, self.alpha, self.a, self.b
-
-
-# --------------------------------------------------------------------------- input checks
-
-
-def summary_validity(x: FloatArray, t_x: FloatArray, T: FloatArray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row validity of an RFM summary and a short reason for invalid rows.
-
-    Valid: finite non-negative integer ``x``; finite ``T >= 0``; for ``x > 0`` a finite
-    ``0 <= t_x <= T`` (a relative 1e-9 tolerance for rounding).  ``t_x`` of a one-time
-    buyer is not used by the model and is ignored (it may be NULL/NaN).
-    """
-    with np.errstate(invalid="ignore"):
-        bad_x = ~np.isfinite(x) | (x < 0) | (x != np.floor(x))
-        bad_T = ~np.isfinite(T) | (T < 0)
-        repeat = ~bad_x & (x > 0)
-        bad_tx = repeat & (~np.isfinite(t_x) | (t_x < 0) | (t_x > T * (1 + 1e-9) + 1e-9))
-    reasons = np.full(len(x), None, dtype=object)
-    reasons[bad_tx] = "invalid input: recency missing, negative or greater than T"
-    reasons[bad_T] = "invalid input: T missing or negative"
-    reasons[bad_x] = "invalid input: frequency missing, negative or not an integer"
-    return ~(bad_x | bad_T | bad_tx), reasons
-
-
-def clean_recency(x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
-    """Recency with one-time buyers set to 0 and rounding excess over T clipped."""
-    return np.where(x > 0, np.minimum(t_x, T), 0.0)
-
-
-def _validated(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
-    xa = as_float_array(x, "frequency")
-    ta = as_float_array(t_x, "recency")
-    Ta = as_float_array(T, "T")
-    n = check_same_length(frequency=xa, recency=ta, T=Ta)
-    valid, reasons = summary_validity(xa, ta, Ta)
-    if not valid.all():
-        i = int(np.argmin(valid))
-        raise ValueError(f"{int((~valid).sum())} of {n} rows are invalid, e.g. row {i}: {reasons[i]}")
-    return xa, clean_recency(xa, ta, Ta), Ta
+    PARAM_NAMES: ClassVar[tuple[str, ...]] = _PARAM_NAMES
+    MODEL_LABEL: ClassVar[str] = "BG/NBD"
 
 
 # --------------------------------------------------------------------------- likelihood
@@ -140,13 +100,14 @@ def _validated(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, 
 
 @dataclass(frozen=True)
 class _LikelihoodData:
-    """Sufficient statistics of a summary for the BG/NBD likelihood.
+    """Sufficient statistics of a summary for the BG/NBD (or MBG/NBD) likelihood.
 
     The distinct (x, t_x, T) combinations are held as integer codes into small tables
     of x, t_x and T values, so that log(alpha + T) etc. are evaluated once per distinct
     value.  The first term's -(r + x) log(alpha + T) is linear in per-T sums of w and
-    w x over *all* combinations; only repeat buyers' combinations need per-row work
-    (the log-sum-exp of the two terms).
+    w x over *all* combinations; only the combinations with a second term need per-row
+    work (the log-sum-exp of the two terms): repeat buyers' in the BG/NBD, everybody's
+    in the MBG/NBD (``dropout_at_first``, see :mod:`customer_value.clv.mbgnbd`).
     """
 
     x_tab: FloatArray  # x value per x code
@@ -159,17 +120,23 @@ class _LikelihoodData:
     Ti: NDArray[np.int64]
     ti: NDArray[np.int64]
     w: FloatArray
+    #: MBG/NBD: a customer can also drop out right after the first purchase
+    dropout_at_first: bool = False
 
     @property
     def total_weight(self) -> float:
         return float(self.w_x.sum())
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.w)
 
     def scaled(self, s: float) -> _LikelihoodData:
         return replace(self, T_tab=self.T_tab / s, t_tab=self.t_tab / s)
 
 
 def _sufficient_statistics(
-    x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray | None
+    x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray | None, dropout_at_first: bool = False
 ) -> tuple[_LikelihoodData, int]:
     """Collapse rows to distinct (x, t_x, T); returns the statistics and the number of
     distinct combinations."""
@@ -179,7 +146,7 @@ def _sufficient_statistics(
     w_x = bincount_f64(xc, wc, len(x_tab))
     W_T = bincount_f64(Tc, wc, len(T_tab))
     WX_T = bincount_f64(Tc, wc * xv, len(T_tab))
-    rep = xv > 0
+    rep = np.ones(len(xv), dtype=bool) if dropout_at_first else xv > 0
     data = _LikelihoodData(
         x_tab=x_tab,
         w_x=w_x,
@@ -191,24 +158,30 @@ def _sufficient_statistics(
         Ti=Tc[rep],
         ti=tc[rep],
         w=wc[rep],
+        dropout_at_first=dropout_at_first,
     )
     return data, len(dr)
 
 
 def _loglik_and_grad(theta: FloatArray, d: _LikelihoodData) -> tuple[float, FloatArray]:
-    """Total weighted log-likelihood and its gradient w.r.t. log(r, alpha, a, b)."""
+    """Total weighted log-likelihood and its gradient w.r.t. log(r, alpha, a, b).
+
+    The MBG/NBD's (``d.dropout_at_first``) differs in three places: B(a, b+x+1) for
+    B(a, b+x) (one more survived dropout opportunity), the odds a/(b+x) for a/(b+x-1),
+    and the second term for every customer, not only repeat buyers."""
     r, alpha, a, b = np.exp(theta)
     xt = d.x_tab
     used = d.w_x > 0
     x, wx = xt[used], d.w_x[used]
+    xb = x + 1.0 if d.dropout_at_first else x  # survived dropout opportunities
     W = float(wx.sum())
     # terms that depend on x only: lnG(r+x) - lnG(r) + r ln(alpha) + lnB(a, b+x) - lnB(a, b)
-    ll = float(wx @ (gammaln(r + x) + betaln(a, b + x))) + W * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
-    psi_abx = digamma(a + b + x)
+    ll = float(wx @ (gammaln(r + x) + betaln(a, b + xb))) + W * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+    psi_abx = digamma(a + b + xb)
     g_r = float(wx @ digamma(r + x)) - W * (digamma(r) - np.log(alpha))
     g_alpha = W * r / alpha
     g_a = W * digamma(a + b) - float(wx @ psi_abx)
-    g_b = float(wx @ (digamma(b + x) - psi_abx)) + W * (digamma(a + b) - digamma(b))
+    g_b = float(wx @ (digamma(b + xb) - psi_abx)) + W * (digamma(a + b) - digamma(b))
 
     # first term, every customer: -(r + x) log(alpha + T), linear in per-T sums
     lT_tab = np.log(alpha + d.T_tab)
@@ -218,13 +191,13 @@ def _loglik_and_grad(theta: FloatArray, d: _LikelihoodData) -> tuple[float, Floa
     g_alpha -= float((r * d.W_T + d.WX_T) @ iT_tab)
 
     # repeat buyers: log(e^A3 + e^A4) = A3 + softplus(A4 - A3) with
-    # A4 - A3 = log(a/(b+x-1)) + (r+x) log((alpha+T)/(alpha+t_x))
+    # A4 - A3 = log(a/(b+x-1)) + (r+x) log((alpha+T)/(alpha+t_x))  (MBG/NBD: a/(b+x))
     if len(d.w):
         lt_tab = np.log(alpha + d.t_tab)
         it_tab = 1.0 / (alpha + d.t_tab)
-        xpos = np.maximum(xt, 1.0)
+        odds_denominator = b + xt if d.dropout_at_first else b + np.maximum(xt, 1.0) - 1.0
         rx_tab = r + xt
-        c_tab = np.log(a) - np.log(b + xpos - 1.0)
+        c_tab = np.log(a) - np.log(odds_denominator)
 
         def part(sl: slice) -> tuple[float, float, float, float, FloatArray]:
             xi, Ti, ti, w = d.xi[sl], d.Ti[sl], d.ti[sl], d.w[sl]
@@ -252,7 +225,7 @@ def _loglik_and_grad(theta: FloatArray, d: _LikelihoodData) -> tuple[float, Floa
         g_r += sum(p[2] for p in parts)
         g_alpha += sum(p[3] for p in parts)
         g_a += sw4 / a
-        g_b -= float(sum(p[4] for p in parts) @ (1.0 / (b + xpos - 1.0)))
+        g_b -= float(sum(p[4] for p in parts) @ (1.0 / odds_denominator))
 
     grad = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
     return ll, grad
@@ -278,9 +251,20 @@ def bgnbd_log_likelihood(
 # --------------------------------------------------------------------------- fit
 
 
-def _not_fitted(message: str, **kw: object) -> BgNbdFit:
-    nan = float("nan")
-    return BgNbdFit(r=nan, alpha=nan, a=nan, b=nan, log_likelihood=nan, converged=False, message=message, **kw)  # type: ignore[arg-type]
+def _starts(rate: float) -> tuple[FloatArray, list[FloatArray]]:
+    """Log-parameter starts on the rescaled time axis: a moment-based one, two spares."""
+    first = np.log([1.0, 1.0 / max(rate, 1e-6), 1.0, 3.0])
+    return first, [np.full(4, 0.1), np.log([0.3, 0.3 / max(rate, 1e-6), 0.5, 1.0])]
+
+
+_LIKELIHOOD = PurchaseLikelihood[_LikelihoodData](
+    label="BG/NBD",
+    names=_PARAM_NAMES,
+    time_params=(False, True, False, False),
+    statistics=_sufficient_statistics,
+    loglik_and_grad=_loglik_and_grad,
+    starts=_starts,
+)
 
 
 @blas_single_threaded
@@ -317,105 +301,16 @@ def fit_bgnbd(
     degenerate / non-identified optimum return ``converged=False`` with NaN parameters
     and the reason in ``message``.
     """
-    x = as_float_array(frequency, "frequency")
-    t_x = as_float_array(recency, "recency")
-    Ta = as_float_array(T, "T")
-    n = check_same_length(frequency=x, recency=t_x, T=Ta)
-    w = coerce_weights(weights, n)
-    valid, _ = summary_validity(x, t_x, Ta)
-    valid &= np.isfinite(w) & (w > 0)
-    n_excluded = int(n - valid.sum())
-    if n_excluded:
-        x, t_x, Ta, w = x[valid], t_x[valid], Ta[valid], w[valid]
-    t_x = clean_recency(x, t_x, Ta)
-    total_weight = float(w.sum())
-    info = {"n_customers": len(x), "total_weight": total_weight, "n_excluded": n_excluded, "penalizer": penalizer}
-    excluded_note = f" ({n_excluded} invalid rows excluded)" if n_excluded else ""
-
-    if len(x) == 0:
-        return _not_fitted("no valid customers" + excluded_note, **info)
-    if total_weight < min_customers:
-        return _not_fitted(
-            f"too few customers to fit BG/NBD: {total_weight:g} < minimum {min_customers}" + excluded_note, **info
-        )
-    if not np.any(x > 0):
-        return _not_fitted(
-            "nobody made a repeat purchase (all frequency = 0): the purchase and dropout rates "
-            "are not identifiable" + excluded_note,
-            **info,
-        )
-    if float(Ta.max()) <= 0:
-        return _not_fitted("all customers have T = 0: no observation time" + excluded_note, **info)
-
-    data, info["n_distinct"] = _sufficient_statistics(x, t_x, Ta, None if weights is None else w)
-    scale = float(Ta.max()) / 10.0
-    sd = data.scaled(scale)
-    W = data.total_weight
-
-    def penalty(theta: FloatArray) -> tuple[float, FloatArray]:
-        params = np.exp(theta)
-        return penalizer * float(params @ params), 2.0 * penalizer * params * params
-
-    def make_objective(d: _LikelihoodData) -> Callable[[FloatArray], tuple[float, FloatArray]]:
-        def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-            ll, g = _loglik_and_grad(theta, d)
-            pen, pen_g = penalty(theta)
-            return -ll / W + pen, -g / W + pen_g
-
-        return objective
-
-    objective = make_objective(sd)
-    rate = vdot(w, x) / max(vdot(w, Ta / scale), 1e-12)
-    first_start = np.log([1.0, 1.0 / max(rate, 1e-6), 1.0, 3.0])
-    extra_starts = [np.full(4, 0.1), np.log([0.3, 0.3 / max(rate, 1e-6), 0.5, 1.0])]
-    # large data: optimise on a thinned copy (~_WARM_START_ROWS combinations) first,
-    # then polish on the full data with Newton steps
-    warm_objective = None
-    if len(sd.w) > 4 * _WARM_START_ROWS:
-        step = len(sd.w) // _WARM_START_ROWS  # every step-th customer, step times the weight
-        thin, _ = _sufficient_statistics(x[::step], t_x[::step], Ta[::step], w[::step] * step)
-        warm_objective = make_objective(thin.scaled(scale))
-
-    def check(opt: OptimResult) -> tuple[FloatArray | None, str]:
-        # Hessian of the total log-likelihood in log-parameters (scale-free): standard
-        # errors, and the identification check (positive definite, finite SEs)
-        neg_grad = lambda th: -_loglik_and_grad(th, sd)[1]
-        hess = numerical_hessian(neg_grad, opt.x, grad_at_x=W * (opt.grad - penalty(opt.x)[1]))
-        cov, cov_reason = log_space_standard_errors(hess)
-        return cov, check_identified(opt.x, _PARAM_NAMES, opt, cov, cov_reason)
-
-    opt = optimise_log_params(objective, first_start, warm_objective)
-    cov, problem = check(opt)
-    if problem:
-        opt2 = minimize_log_params(objective, extra_starts)
-        cov2, problem2 = check(opt2)
-        if not problem2 or opt2.fun < opt.fun - 1e-12:
-            opt, cov, problem = opt2, cov2, problem2
-
-    r, alpha_s, a, b = np.exp(opt.x)
-    alpha = alpha_s * scale
-    info["iterations"] = opt.iterations
-    if problem:
-        return _not_fitted(
-            problem + f"; last estimate r={r:.4g}, alpha={alpha:.4g}, a={a:.4g}, b={b:.4g}" + excluded_note,
-            **info,
-        )
-    # back to weeks: l(x, t_x/s, T/s; r, alpha/s, a, b) = l(x, t_x, T; r, alpha, a, b) + x log s
-    ll = -W * (opt.fun - penalty(opt.x)[0]) - np.log(scale) * vdot(w, x)
-    assert cov is not None
-    se_log = np.sqrt(np.diag(cov))
-    ses = dict(zip(_PARAM_NAMES, (float(v) for v in np.array([r, alpha, a, b]) * se_log)))
-    return BgNbdFit(
-        r=float(r),
-        alpha=float(alpha),
-        a=float(a),
-        b=float(b),
-        log_likelihood=float(ll),
-        converged=True,
-        message="converged" + excluded_note,
-        standard_errors=ses,
-        log_covariance=tuple(tuple(float(v) for v in row) for row in cov),
-        **info,  # type: ignore[arg-type]
+    return fit_purchase_model(
+        _LIKELIHOOD,
+        BgNbdFit,
+        frequency,
+        recency,
+        T,
+        weights,
+        penalizer=penalizer,
+        min_customers=min_customers,
+        warm_start_rows=_WARM_START_ROWS,
     )
 
 
@@ -537,9 +432,7 @@ def bgnbd_expected_purchases(t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: Arra
     """
     r, alpha, a, b = fit.require_fitted()
     xa, ta, Ta = _validated(x, t_x, T)
-    tt = np.broadcast_to(np.asarray(t, dtype=np.float64), xa.shape).astype(np.float64)
-    if not np.all(np.isfinite(tt)) or np.any(tt < 0):
-        raise ValueError("t must be finite and >= 0")
+    tt = validated_horizon(t, len(xa))
     return probability_alive_raw(xa, ta, Ta, r, alpha, a, b) * expected_if_alive(tt, xa, Ta, r, alpha, a, b)
 
 
@@ -560,13 +453,6 @@ def cumulative_if_alive_by_pair(
     return inverse, cum
 
 
-def _period_ends(period_ends_weeks: ArrayLike) -> FloatArray:
-    ends = as_float_array(period_ends_weeks, "period_ends_weeks")
-    if not np.all(np.isfinite(ends)) or np.any(ends < 0) or np.any(np.diff(ends) < 0):
-        raise ValueError("period_ends_weeks must be finite, >= 0 and non-decreasing")
-    return ends
-
-
 def bgnbd_expected_purchases_by_period(
     x: ArrayLike, t_x: ArrayLike, T: ArrayLike, fit: BgNbdFit, period_ends_weeks: ArrayLike
 ) -> FloatArray:
@@ -578,13 +464,14 @@ def bgnbd_expected_purchases_by_period(
     the cumulative eq. 10.  Rows sum to ``bgnbd_expected_purchases(end[-1], ...)``.
     """
     params = fit.require_fitted()
-    xa, ta, Ta = _validated(x, t_x, T)
-    ends = _period_ends(period_ends_weeks)
-    if len(ends) == 0 or len(xa) == 0:
-        return np.zeros((len(xa), len(ends)))
-    inverse, cum = cumulative_if_alive_by_pair(xa, Ta, ends, params)
-    inc = np.diff(cum, axis=1, prepend=0.0)
-    return probability_alive_raw(xa, ta, Ta, *params)[:, None] * inc[inverse]
+    return purchases_by_period(
+        x,
+        t_x,
+        T,
+        period_ends_weeks,
+        lambda xa, ta, Ta: probability_alive_raw(xa, ta, Ta, *params),
+        lambda xa, Ta, ends: cumulative_if_alive_by_pair(xa, Ta, ends, params),
+    )
 
 
 # --------------------------------------------------------------------------- model fit
@@ -606,18 +493,27 @@ def bgnbd_probability_of_purchases(x: ArrayLike, t: ArrayLike, fit: BgNbdFit) ->
     broadcast; x must be a non-negative integer, t finite and >= 0 (P(X(0)=0) = 1).
     """
     r, alpha, a, b = fit.require_fitted()
-    xa = np.asarray(x, dtype=np.float64)
-    ta = np.asarray(t, dtype=np.float64)
-    if not np.all(np.isfinite(xa)) or np.any(xa < 0) or np.any(xa != np.round(xa)):
-        raise ValueError("x must be non-negative integers")
-    if not np.all(np.isfinite(ta)) or np.any(ta < 0):
-        raise ValueError("t must be finite and >= 0")
-    xa, ta = np.broadcast_arrays(xa, ta)
+    xa, ta = validated_counts_and_times(x, t)
+    return probability_of_purchases_raw(xa, ta, r, alpha, a, b)
+
+
+def probability_of_purchases_raw(
+    xa: FloatArray, ta: FloatArray, r: float, alpha: float, a: float, b: float, dropout_at_first: bool = False
+) -> FloatArray:
+    """P(X(t) = x) on validated, broadcast ``xa`` and ``ta`` (BG/NBD, or with
+    ``dropout_at_first`` the MBG/NBD: alive with one more survived dropout opportunity,
+    B(a, b+x+1), and "dropped out right after the x-th purchase" for every x, x = 0 being
+    "dropped out right after the first purchase")."""
     log_p = np.log(alpha) - np.log(alpha + ta)  # log(alpha / (alpha + t))
+    survived = xa + 1.0 if dropout_at_first else xa  # dropout opportunities survived
     alive = np.exp(
-        betaln(a, b + xa) - betaln(a, b) + gammaln(r + xa) - gammaln(r) - gammaln(xa + 1)
+        betaln(a, b + survived) - betaln(a, b) + gammaln(r + xa) - gammaln(r) - gammaln(xa + 1)
         + r * log_p + xlogy(xa, ta / (alpha + ta))
     )
+    # dropped out right after the x-th purchase, having made at least x while alive
+    if dropout_at_first:
+        dropped = np.exp(betaln(a + 1, b + xa) - betaln(a, b)) * nbinom.sf(xa - 1, r, np.exp(log_p))
+        return alive + dropped
     x_at_least_1 = np.maximum(xa, 1.0)
     dropped = np.exp(betaln(a + 1, b + x_at_least_1 - 1) - betaln(a, b)) * nbinom.sf(
         x_at_least_1 - 1, r, np.exp(log_p)
@@ -632,13 +528,4 @@ def bgnbd_expected_repeat_purchase_counts(T: ArrayLike, fit: BgNbdFit, max_frequ
     the sum over customers of P(X(T_i) = x). Length ``max_frequency + 1``; sums to the
     number of customers.
     """
-    if max_frequency < 1:
-        raise ValueError("max_frequency must be at least 1")
-    Ta = as_float_array(T, "T")
-    if not np.all(np.isfinite(Ta)) or np.any(Ta < 0):
-        raise ValueError("T must be finite and >= 0")
-    periods, customers = np.unique(Ta, return_counts=True)
-    x = np.arange(max_frequency, dtype=np.float64)
-    probabilities = bgnbd_probability_of_purchases(x[None, :], periods[:, None], fit)
-    below = customers @ probabilities
-    return np.append(below, len(Ta) - below.sum())
+    return repeat_purchase_histogram(T, max_frequency, lambda x, t: bgnbd_probability_of_purchases(x, t, fit))

@@ -1,4 +1,5 @@
-"""Predicted CLV: BG/NBD purchases x Gamma-Gamma spend x margin, discounted monthly.
+"""Predicted CLV: purchases (BG/NBD, MBG/NBD or Pareto/NBD) x Gamma-Gamma spend x margin,
+discounted monthly.
 
 Conventions (docs/measures.md: "Predicted CLV sums, month by month over the horizon,
 expected purchases x expected spend x margin rate, discounted"):
@@ -6,14 +7,15 @@ expected purchases x expected spend x margin rate, discounted"):
 * A month is ``WEEKS_PER_MONTH = 365.25 / 12 / 7 ~ 4.348`` weeks.  Month m (1-based)
   of the horizon is the interval ``(T + (m-1) * WEEKS_PER_MONTH, T + m * WEEKS_PER_MONTH]``
   after the customer's own T (i.e. after ``as_of_date``).
-* Expected purchases in month m are the increments of the BG/NBD conditional
-  expectation (paper eq. 10) at those month ends.
+* Expected purchases in month m are the increments of the purchase model's conditional
+  expectation (BG/NBD: paper eq. 10) at those month ends.
 * The annual discount rate ``i`` becomes the monthly rate ``d = (1 + i)^(1/12) - 1``;
   month m's margin is discounted by ``1 / (1 + d)^m`` (end-of-month convention).
 * predicted CLV = sum_m purchases_m * E[spend] * margin_rate / (1 + d)^m.  The
   Gamma-Gamma expected spend does not depend on m, so per customer this is
   P(alive) * E[spend] * margin * sum_m disc_m * increment_m(x, T), and the sum over m is
-  computed once per distinct (x, T) pair.
+  computed once per distinct (x, T) pair (in all three purchase models the expectation
+  given alive depends on x and T only).
 
 Missing predictions: :func:`predict_clv` never raises because of the data or because a
 model could not be fitted.  A prediction that cannot be made is NaN in the arrays,
@@ -31,8 +33,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._common import FloatArray, as_float_array, check_same_length, chunked_map
-from .bgnbd import BgNbdFit, clean_recency, cumulative_if_alive_by_pair, probability_alive_raw, summary_validity
+from ._purchase_common import clean_recency, summary_validity
 from .gamma_gamma import GammaGammaFit, expected_spend_raw, spend_validity
+from .purchase_models import PurchaseFit, purchase_model_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -79,7 +82,7 @@ class ClvPrediction:
     expected_purchases: FloatArray
     #: Gamma-Gamma conditional expected transaction value
     expected_spend: FloatArray
-    #: BG/NBD P(alive at as_of_date)
+    #: the purchase model's P(alive at as_of_date)
     probability_alive: FloatArray
     #: True where predicted_clv is a number
     available: np.ndarray
@@ -147,7 +150,7 @@ def predict_clv(
     recency: ArrayLike,
     T: ArrayLike,
     monetary: ArrayLike,
-    bgnbd: BgNbdFit,
+    purchase_fit: PurchaseFit,
     gamma_gamma: GammaGammaFit,
     *,
     horizon_months: int = 12,
@@ -158,14 +161,18 @@ def predict_clv(
     """Predicted CLV per customer (see the module docstring for the conventions).
 
     ``frequency``, ``recency``, ``T`` (weeks) and ``monetary`` are the domain summary;
-    ``monetary`` of one-time buyers is ignored (may be NULL/NaN).  ``margin_rate`` is
+    ``monetary`` of one-time buyers is ignored (may be NULL/NaN).  ``purchase_fit`` is a
+    fit of any purchase model (:data:`customer_value.clv.PURCHASE_MODELS`: BG/NBD, MBG/NBD
+    or Pareto/NBD).  ``margin_rate`` is
     a scalar or one value per customer (NaN -> that customer's CLV is not predicted;
     a negative rate, a loss-making customer, gives a negative CLV).
 
     Raises ``ValueError`` only for bad settings (negative horizon, discount rate <= -1,
-    mismatched lengths); never for a model that is not fitted or for invalid rows,
-    which come back as NaN with ``available=False`` and a ``reason``.
+    mismatched lengths), and ``TypeError`` if ``purchase_fit`` is no purchase model's
+    fit; never for a model that is not fitted or for invalid rows, which come back as NaN
+    with ``available=False`` and a ``reason``.
     """
+    purchase_model = purchase_model_of(purchase_fit)
     if int(horizon_months) != horizon_months or horizon_months < 0:
         raise ValueError("horizon_months must be a non-negative integer")
     horizon_months = int(horizon_months)
@@ -182,28 +189,28 @@ def predict_clv(
     margin = _broadcast_margin(margin_rate, n)
     d_month = monthly_discount_rate(annual_discount_rate)
 
-    valid_bg, reasons_bg = summary_validity(x, t_x, Ta)
+    valid_summary, reasons_summary = summary_validity(x, t_x, Ta)
     valid_gg, reasons_gg = spend_validity(x, m)
     palive, purchases, spend, clv = (np.full(n, np.nan) for _ in range(4))
     ends = month_end_weeks(horizon_months, weeks_per_month)
     discount = discount_factors(annual_discount_rate, horizon_months)
-    bg_params = (bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b)
+    params = purchase_model.params_of(purchase_fit)
 
     def rows(sl: slice) -> None:
         """Everything per customer for the rows in ``sl`` (run in threads on big inputs;
         each chunk de-duplicates its own (x, T) pairs)."""
         disc = np.full(sl.stop - sl.start, np.nan)
-        if bgnbd.converged:
-            ok = valid_bg[sl]
+        if purchase_fit.converged:
+            ok = valid_summary[sl]
             sel: slice | np.ndarray = slice(None) if ok.all() else np.flatnonzero(ok)
             xv, Tv = x[sl][sel], Ta[sl][sel]
-            pa_v = probability_alive_raw(xv, clean_recency(xv, t_x[sl][sel], Tv), Tv, *bg_params)
+            pa_v = purchase_model.probability_alive_raw(xv, clean_recency(xv, t_x[sl][sel], Tv), Tv, *params)
             palive[sl][sel] = pa_v
             if horizon_months == 0 or len(xv) == 0:
                 purchases[sl][sel] = 0.0
                 disc[sel] = 0.0
             else:
-                inverse, cum = cumulative_if_alive_by_pair(xv, Tv, ends, bg_params)
+                inverse, cum = purchase_model.cumulative_if_alive_by_pair(xv, Tv, ends, params)
                 increments = np.diff(cum, axis=1, prepend=0.0)
                 purchases[sl][sel] = pa_v * cum[inverse, -1]
                 disc[sel] = pa_v * (increments @ discount)[inverse]
@@ -220,12 +227,12 @@ def predict_clv(
 
     # reasons: model-level first, then row-level; the first one recorded for a row wins
     reasons = _Reasons(n)
-    if not bgnbd.converged:
-        reasons.set_all(f"BG/NBD model not fitted: {bgnbd.message}")
+    if not purchase_fit.converged:
+        reasons.set_all(f"{purchase_model.label} model not fitted: {purchase_fit.message}")
     if not gamma_gamma.converged:
         reasons.set_all(f"Gamma-Gamma model not fitted: {gamma_gamma.message}")
     if not available.all():
-        reasons.set_rows(~valid_bg, reasons_bg)
+        reasons.set_rows(~valid_summary, reasons_summary)
         reasons.set_rows(~valid_gg, reasons_gg)
         reasons.set_mask(~np.isfinite(margin), "margin rate missing")
         reasons.set_mask(~available, "prediction not finite")

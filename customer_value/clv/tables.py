@@ -3,26 +3,32 @@
 The dbt models ``int_clv_models_fitted`` and ``int_customers_clv_predicted`` stay thin:
 they read Arrow tables, call this module and the fitting functions, and return Arrow.
 Fitted models travel between them as rows of (model_name, parameter_name, value, ...).
+Every function here takes a fit of any purchase model (BG/NBD, MBG/NBD, Pareto/NBD:
+:data:`customer_value.clv.PURCHASE_MODELS`) with the Gamma-Gamma spend model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeVar
+from typing import Union
 
 import numpy as np
 import pyarrow as pa
 
 from ._common import FloatArray, ModelNotFittedError
-from .bgnbd import BgNbdFit, bgnbd_expected_purchases_by_period
 from .gamma_gamma import GammaGammaFit
 from .predict import month_end_weeks, predict_clv
+from .purchase_models import PURCHASE_MODELS, PurchaseFit, purchase_model_of
 
-#: Each model's name in the parameter rows, its fit class and its parameters in order.
+#: Each model's name in the parameter rows, its fit class and its parameters in order:
+#: the purchase models (PURCHASE_MODELS) and the Gamma-Gamma spend model.
 MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
-    "bg_nbd": (BgNbdFit, ("r", "alpha", "a", "b")),
+    **{name: (model.fit_class, model.param_names) for name, model in PURCHASE_MODELS.items()},
     "gamma_gamma": (GammaGammaFit, ("p", "q", "v")),
 }
+
+#: A fit of any model in MODELS.
+Fit = Union[PurchaseFit, GammaGammaFit]
 
 PARAMETER_SCHEMA = pa.schema(
     [
@@ -38,15 +44,12 @@ PARAMETER_SCHEMA = pa.schema(
     ]
 )
 
-_Fit = TypeVar("_Fit", BgNbdFit, GammaGammaFit)
-
-
 def numeric_column(table: pa.Table, name: str) -> FloatArray:
     """A numeric column as float64, NULL as NaN."""
     return table[name].to_numpy(zero_copy_only=False).astype("float64")
 
 
-def parameter_table(fits: dict[str, BgNbdFit | GammaGammaFit], as_of_date: dt.date) -> pa.Table:
+def parameter_table(fits: dict[str, Fit], as_of_date: dt.date) -> pa.Table:
     """One row per model and parameter; values NULL when the model did not converge."""
     rows = []
     for model_name, fit in fits.items():
@@ -68,7 +71,7 @@ def parameter_table(fits: dict[str, BgNbdFit | GammaGammaFit], as_of_date: dt.da
     return pa.Table.from_pylist(rows, schema=PARAMETER_SCHEMA)
 
 
-def fit_from_table(parameters: pa.Table, model_name: str) -> BgNbdFit | GammaGammaFit:
+def fit_from_table(parameters: pa.Table, model_name: str) -> Fit:
     """Rebuild a fit object from its rows of :func:`parameter_table`."""
     fit_class, names = MODELS[model_name]
     rows = {row["parameter_name"]: row for row in parameters.to_pylist() if row["model_name"] == model_name}
@@ -88,7 +91,7 @@ def margin_by_month_array(
     age: FloatArray,
     expected_spend: FloatArray,
     margin_rate: FloatArray,
-    bgnbd: BgNbdFit,
+    purchase_fit: PurchaseFit,
     months: int,
     chunk_rows: int = 250_000,
 ) -> pa.ChunkedArray:
@@ -97,12 +100,13 @@ def margin_by_month_array(
     Computed ``chunk_rows`` customers at a time: the customers x months matrices of ten
     million customers would otherwise take gigabytes."""
     list_type = pa.large_list(pa.float64())
+    by_period = purchase_model_of(purchase_fit).expected_purchases_by_period
     ends = month_end_weeks(months)
     chunks = []
     for start in range(0, len(frequency), chunk_rows):
         rows = slice(start, min(start + chunk_rows, len(frequency)))
         try:
-            purchases = bgnbd_expected_purchases_by_period(frequency[rows], recency[rows], age[rows], bgnbd, ends)
+            purchases = by_period(frequency[rows], recency[rows], age[rows], purchase_fit, ends)
         except ModelNotFittedError:
             return pa.chunked_array([pa.nulls(len(frequency), type=list_type)], type=list_type)
         values = purchases * (expected_spend[rows] * margin_rate[rows])[:, None]
@@ -116,7 +120,7 @@ def margin_by_month_array(
 
 def prediction_batches(
     summary: pa.Table,
-    bgnbd: BgNbdFit,
+    purchase_fit: PurchaseFit,
     gamma_gamma: GammaGammaFit,
     *,
     horizon_months: int,
@@ -143,7 +147,7 @@ def prediction_batches(
             recency[rows],
             age[rows],
             monetary_value[rows],
-            bgnbd,
+            purchase_fit,
             gamma_gamma,
             horizon_months=horizon_months,
             margin_rate=margin_rate[rows],
@@ -154,7 +158,12 @@ def prediction_batches(
         return output.append_column(
             "expected_margin_by_month",
             margin_by_month_array(
-                frequency[rows], recency[rows], age[rows], prediction.expected_spend, margin_rate[rows], bgnbd,
+                frequency[rows],
+                recency[rows],
+                age[rows],
+                prediction.expected_spend,
+                margin_rate[rows],
+                purchase_fit,
                 list_months,
             ),
         )

@@ -1,0 +1,151 @@
+"""The purchase models, side by side: BG/NBD, MBG/NBD and Pareto/NBD.
+
+``PURCHASE_MODELS[name]`` is a :class:`PurchaseModel`: the model's parameter names, fit
+class and functions, all with one signature per role, so that callers (predicted CLV,
+the parameter tables, intervals, reports) never branch on the model::
+
+    model = PURCHASE_MODELS["pareto_nbd"]            # or purchase_model_of(fit)
+    fit = model.fit(frequency, recency, T)
+    model.probability_alive(x, t_x, T, fit)
+    model.expected_purchases(52.0, x, t_x, T, fit)
+
+The three differ only in how customers stop buying: BG/NBD after a repeat purchase
+(one-time buyers are certainly alive), MBG/NBD also right after the first purchase,
+Pareto/NBD at any moment (exponential lifetimes).  Their fits share one procedure and
+the same guarantees (:mod:`customer_value.clv._purchase_common`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from . import bgnbd, mbgnbd, paretonbd
+from ._common import CountMoments, FloatArray
+from .bgnbd import BgNbdFit
+from .mbgnbd import MbgNbdFit
+from .paretonbd import ParetoNbdFit
+
+#: A fitted purchase model of any kind.
+PurchaseFit = Union[BgNbdFit, MbgNbdFit, ParetoNbdFit]
+
+
+@dataclass(frozen=True)
+class PurchaseModel:
+    """One purchase model's parts, each with the same signature in every model.
+
+    ``x``, ``t_x`` and ``T`` are a customer summary (frequency, recency and age in weeks),
+    ``t`` a horizon in weeks after T, ``fit`` an instance of ``fit_class``.  The public
+    functions validate their input and raise :class:`ModelNotFittedError` for a fit that
+    did not converge; the ``*_raw`` ones are for callers that have validated rows and a
+    converged fit already (:func:`customer_value.clv.predict_clv`).
+    """
+
+    #: key in PURCHASE_MODELS and model_name in the parameter tables, e.g. "pareto_nbd"
+    name: str
+    #: e.g. "Pareto/NBD", as in messages
+    label: str
+    #: parameter names, in the order of ``fit.require_fitted()`` and of ``log_covariance``
+    param_names: tuple[str, ...]
+    fit_class: type
+    #: ``fit(frequency, recency, T, weights=None, *, penalizer=0.0, min_customers=MIN_CUSTOMERS)``
+    fit: Callable[..., Any]
+    #: ``log_likelihood(frequency, recency, T, *params, weights=None) -> float``
+    log_likelihood: Callable[..., float]
+    #: ``probability_alive(x, t_x, T, fit)``: P(alive at T | history)
+    probability_alive: Callable[[Any, Any, Any, Any], FloatArray]
+    #: ``expected_purchases(t, x, t_x, T, fit)``: E[purchases in (T, T+t] | history]
+    expected_purchases: Callable[[Any, Any, Any, Any, Any], FloatArray]
+    #: ``expected_purchases_by_period(x, t_x, T, fit, period_ends_weeks)``: per period,
+    #: ``(n_customers, n_periods)``
+    expected_purchases_by_period: Callable[[Any, Any, Any, Any, Any], FloatArray]
+    #: ``probability_of_purchases(x, t, fit)``: the unconditional P(X(t) = x)
+    probability_of_purchases: Callable[[Any, Any, Any], FloatArray]
+    #: ``expected_repeat_purchase_counts(T, fit, max_frequency)``: the model-fit histogram
+    expected_repeat_purchase_counts: Callable[[Any, Any, int], FloatArray]
+    #: ``probability_alive_raw(x, t_x, T, *params)`` on validated rows (t_x of one-time buyers 0)
+    probability_alive_raw: Callable[..., FloatArray]
+    #: ``cumulative_if_alive_by_pair(x, T, period_ends, params)``: E[purchases in
+    #: (T, T + end] | alive at T] on the distinct (x, T) pairs, as ``(pair index per row,
+    #: matrix[n_pairs, n_periods])``; the conditional expectation is P(alive) times this
+    cumulative_if_alive_by_pair: Callable[[FloatArray, FloatArray, FloatArray, tuple[float, ...]], tuple[np.ndarray, FloatArray]]
+    # ------------------------------------------------------------------ SLOT: count_moments
+    #: ``count_moments(t, x, t_x, T, fit) -> CountMoments``: the posterior predictive
+    #: distribution of the number of purchases in the next t weeks (P(N = 0), E[N],
+    #: E[N^2]), for the CLV intervals.  Written for all three models in
+    #: ``customer_value.clv.intervals`` (separate work); None until that lands.
+    count_moments: Callable[[Any, Any, Any, Any, Any], CountMoments] | None = None
+
+    def params_of(self, fit: PurchaseFit) -> tuple[float, ...]:
+        """The fit's parameters in ``param_names`` order (NaN if not converged)."""
+        return tuple(float(getattr(fit, name)) for name in self.param_names)
+
+
+BG_NBD = PurchaseModel(
+    name="bg_nbd",
+    label="BG/NBD",
+    param_names=BgNbdFit.PARAM_NAMES,
+    fit_class=BgNbdFit,
+    fit=bgnbd.fit_bgnbd,
+    log_likelihood=bgnbd.bgnbd_log_likelihood,
+    probability_alive=bgnbd.bgnbd_probability_alive,
+    expected_purchases=bgnbd.bgnbd_expected_purchases,
+    expected_purchases_by_period=bgnbd.bgnbd_expected_purchases_by_period,
+    probability_of_purchases=bgnbd.bgnbd_probability_of_purchases,
+    expected_repeat_purchase_counts=bgnbd.bgnbd_expected_repeat_purchase_counts,
+    probability_alive_raw=bgnbd.probability_alive_raw,
+    cumulative_if_alive_by_pair=bgnbd.cumulative_if_alive_by_pair,
+    count_moments=None,  # SLOT: customer_value.clv.intervals (BG/NBD count moments)
+)
+
+MBG_NBD = PurchaseModel(
+    name="mbg_nbd",
+    label="MBG/NBD",
+    param_names=MbgNbdFit.PARAM_NAMES,
+    fit_class=MbgNbdFit,
+    fit=mbgnbd.fit_mbgnbd,
+    log_likelihood=mbgnbd.mbgnbd_log_likelihood,
+    probability_alive=mbgnbd.mbgnbd_probability_alive,
+    expected_purchases=mbgnbd.mbgnbd_expected_purchases,
+    expected_purchases_by_period=mbgnbd.mbgnbd_expected_purchases_by_period,
+    probability_of_purchases=mbgnbd.mbgnbd_probability_of_purchases,
+    expected_repeat_purchase_counts=mbgnbd.mbgnbd_expected_repeat_purchase_counts,
+    probability_alive_raw=mbgnbd.probability_alive_raw,
+    cumulative_if_alive_by_pair=mbgnbd.cumulative_if_alive_by_pair,
+    count_moments=None,  # SLOT: customer_value.clv.intervals (MBG/NBD count moments)
+)
+
+PARETO_NBD = PurchaseModel(
+    name="pareto_nbd",
+    label="Pareto/NBD",
+    param_names=ParetoNbdFit.PARAM_NAMES,
+    fit_class=ParetoNbdFit,
+    fit=paretonbd.fit_paretonbd,
+    log_likelihood=paretonbd.paretonbd_log_likelihood,
+    probability_alive=paretonbd.paretonbd_probability_alive,
+    expected_purchases=paretonbd.paretonbd_expected_purchases,
+    expected_purchases_by_period=paretonbd.paretonbd_expected_purchases_by_period,
+    probability_of_purchases=paretonbd.paretonbd_probability_of_purchases,
+    expected_repeat_purchase_counts=paretonbd.paretonbd_expected_repeat_purchase_counts,
+    probability_alive_raw=paretonbd.probability_alive_raw,
+    cumulative_if_alive_by_pair=paretonbd.cumulative_if_alive_by_pair,
+    count_moments=None,  # SLOT: customer_value.clv.intervals (Pareto/NBD count moments)
+)
+
+#: The purchase models by name (the model_name of their rows in the parameter tables).
+PURCHASE_MODELS: dict[str, PurchaseModel] = {m.name: m for m in (BG_NBD, MBG_NBD, PARETO_NBD)}
+
+_BY_FIT_CLASS: dict[type, PurchaseModel] = {m.fit_class: m for m in PURCHASE_MODELS.values()}
+
+
+def purchase_model_of(fit: object) -> PurchaseModel:
+    """The :class:`PurchaseModel` a fit result belongs to (by its exact class);
+    ``TypeError`` for anything that is not a purchase model's fit."""
+    model = _BY_FIT_CLASS.get(type(fit))
+    if model is None:
+        known = ", ".join(cls.__name__ for cls in _BY_FIT_CLASS)
+        raise TypeError(f"not a purchase model fit: {type(fit).__name__} (expected one of {known})")
+    return model
