@@ -94,6 +94,26 @@ class HoldoutData:
     def __len__(self) -> int:
         return len(self.frequency)
 
+    @classmethod
+    def from_arrow(cls, table: pa.Table, as_of_date: dt.date, calibration_ends_on: dt.date) -> HoldoutData:
+        """From the columns of int_customers_holdout_summarised (customer_id, frequency,
+        recency_weeks, t_weeks, monetary_value, holdout_purchase_day_count,
+        holdout_net_revenue); the holdout runs from the day after calibration_ends_on to
+        as_of_date."""
+
+        def column(name: str) -> FloatArray:
+            return table[name].to_numpy(zero_copy_only=False).astype("float64")
+
+        return cls(
+            frequency=column("frequency"),
+            recency=column("recency_weeks"),
+            T=column("t_weeks"),
+            monetary=column("monetary_value"),
+            holdout_purchases=column("holdout_purchase_day_count"),
+            holdout_revenue=column("holdout_net_revenue"),
+            holdout_weeks=(as_of_date - calibration_ends_on).days / 7.0,
+        )
+
 
 @dataclass(frozen=True)
 class ModelResult:

@@ -1,11 +1,13 @@
-"""Fit the BG/NBD and Gamma-Gamma models by maximum likelihood inside `dbt build`.
+"""Fit every purchase model (BG/NBD, MBG/NBD, Pareto/NBD) and Gamma-Gamma by maximum
+likelihood inside `dbt build`, on the purchase summary at as_of_date.
 
-Reads the per-customer purchase summary and writes one row per model and parameter
-(customer_value.clv.tables.parameter_table). A model that cannot be fitted gets NULL
-values and its reason in fit_message; predictions built on it are then NULL too.
+One row per model and parameter (customer_value.clv.tables.parameter_table). A model that
+cannot be fitted gets NULL values and its reason in fit_message. Which purchase model the
+predictions use is int_clv_models_compared's choice.
 """
 
-from customer_value.clv import fit_bgnbd, fit_gamma_gamma
+from customer_value.clv import fit_gamma_gamma
+from customer_value.clv.purchase_models import PURCHASE_MODELS
 from customer_value.clv.tables import numeric_column, parameter_table
 
 
@@ -22,16 +24,11 @@ def model(dbt, session):
     settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
     min_customers = int(settings["clv_min_customers"])
     frequency = numeric_column(summary, "frequency")
+    recency, age = numeric_column(summary, "recency_weeks"), numeric_column(summary, "t_weeks")
 
     fits = {
-        "bg_nbd": fit_bgnbd(
-            frequency,
-            numeric_column(summary, "recency_weeks"),
-            numeric_column(summary, "t_weeks"),
-            min_customers=min_customers,
-        ),
-        "gamma_gamma": fit_gamma_gamma(
-            frequency, numeric_column(summary, "monetary_value"), min_customers=min_customers
-        ),
+        name: purchase_model.fit(frequency, recency, age, min_customers=min_customers)
+        for name, purchase_model in PURCHASE_MODELS.items()
     }
+    fits["gamma_gamma"] = fit_gamma_gamma(frequency, numeric_column(summary, "monetary_value"), min_customers=min_customers)
     return parameter_table(fits, settings["as_of_date"])

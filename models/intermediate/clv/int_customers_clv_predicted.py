@@ -1,4 +1,5 @@
-"""Predict each buyer's purchases, spend and CLV from the fitted models.
+"""Predict each buyer's purchases, spend and CLV from the fitted models: the purchase model
+int_clv_models_compared chose (BG/NBD, MBG/NBD or Pareto/NBD) and Gamma-Gamma.
 
 One row per customer of int_customers_rfm_summarised: probability_alive,
 expected_purchases and expected_spend over the CLV horizon, predicted_clv
@@ -22,10 +23,15 @@ def model(dbt, session):
     )
     settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
     parameters = dbt.ref("int_clv_models_fitted").to_arrow_table()
+    [chosen] = [
+        row["model_name"]
+        for row in dbt.ref("int_clv_models_compared").project("model_name, is_chosen").to_arrow_table().to_pylist()
+        if row["is_chosen"]
+    ]
     discount_factors = dbt.ref("int_discount_factors_computed").to_arrow_table()
     return prediction_batches(
         summary,
-        fit_from_table(parameters, "bg_nbd"),
+        fit_from_table(parameters, chosen),
         fit_from_table(parameters, "gamma_gamma"),
         horizon_months=int(settings["clv_horizon_months"]),
         annual_discount_rate=float(settings["annual_discount_rate"]),

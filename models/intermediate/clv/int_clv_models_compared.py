@@ -1,0 +1,31 @@
+"""Compare the purchase models on the user's own data and choose the one the predictions
+use (customer_value.clv.selection): each fitted on the history up to calibration_ends_on,
+scored on the holdout up to as_of_date (int_customers_holdout_summarised), chosen by the
+lowest holdout error unless var clv_purchase_model names one. One row per purchase model,
+with its mean holdout purchases by calibration frequency as a list.
+"""
+
+from customer_value.clv.selection import HoldoutData, comparison_table
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    holdout = (
+        dbt.ref("int_customers_holdout_summarised")
+        .project(
+            "customer_id, frequency, recency_weeks, t_weeks, monetary_value,"
+            " holdout_purchase_day_count, holdout_net_revenue"
+        )
+        .to_arrow_table()
+        .sort_by("customer_id")
+    )
+    settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
+    fitted = dbt.ref("int_clv_models_fitted").project("model_name, is_converged").to_arrow_table().to_pylist()
+    return comparison_table(
+        HoldoutData.from_arrow(holdout, settings["as_of_date"], settings["calibration_ends_on"]),
+        full_converged={row["model_name"]: bool(row["is_converged"]) for row in fitted},
+        requested=settings["clv_purchase_model"],
+        min_customers=int(settings["clv_min_customers"]),
+        as_of_date=settings["as_of_date"],
+        calibration_ends_on=settings["calibration_ends_on"],
+    )
