@@ -9,11 +9,16 @@
   thresholds as lines, coloured by value segment;
 - ``segment_migrations.png``: customers moving between segments from the
   second-to-last to the last recorded as_of_date (only when there are two);
-- ``clv_model_fit.png``: the BG/NBD fit check of Fader, Hardie & Lee (2005), Figure 3:
-  actual and expected customers per number of repeat purchases.
+- ``clv_model_fit.png``: the fit check of Fader, Hardie & Lee (2005), Figure 3, for the
+  purchase model the predictions use: actual and expected customers per number of repeat
+  purchases;
+- ``clv_holdout.png``: each purchase model's holdout purchases against the actual ones,
+  by calibration frequency (the comparison that chose the model);
+- ``probability_alive.png``: the chosen model's P(alive) by frequency and recency.
 
 It reads only the marts (customer_segments, segment_summary, segment_migrations,
-clv_model_parameters); docs/report.md says what each part shows and how it is computed.
+clv_model_parameters, clv_model_comparison, clv_holdout_by_frequency); docs/report.md
+says what each part shows and how it is computed.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 
-from .clv import BgNbdFit, bgnbd_expected_repeat_purchase_counts  # noqa: E402
+from .clv.purchase_models import PURCHASE_MODELS, PurchaseModel  # noqa: E402
+from .clv.tables import fit_from_table  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_SERVING_DIR = "data/serving"
@@ -70,6 +76,8 @@ class ReportData:
     summary: pd.DataFrame
     migrations: pd.DataFrame
     parameters: pd.DataFrame
+    comparison: pd.DataFrame
+    holdout: pd.DataFrame
     serving_file: Path
 
     @property
@@ -84,7 +92,7 @@ class ReportData:
 
 
 def load(serving_file: Path) -> ReportData:
-    """The four marts, read from the serving copy opened read-only."""
+    """The marts, read from the serving copy opened read-only."""
     with duckdb.connect(str(serving_file), read_only=True) as con:
 
         def table(sql: str) -> pd.DataFrame:
@@ -100,6 +108,7 @@ def load(serving_file: Path) -> ReportData:
                     cast(historical_clv as double) as historical_clv,
                     cast(crv as double) as crv,
                     cast(frequency as double) as frequency,
+                    cast(recency_weeks as double) as recency_weeks,
                     cast(t_weeks as double) as t_weeks
                 from marts.customer_segments
                 """
@@ -107,6 +116,8 @@ def load(serving_file: Path) -> ReportData:
             summary=table("select * from marts.segment_summary"),
             migrations=table("select * from marts.segment_migrations"),
             parameters=table("select * from marts.clv_model_parameters"),
+            comparison=table("select * from marts.clv_model_comparison order by model_name"),
+            holdout=table("select * from marts.clv_holdout_by_frequency order by model_name, calibration_frequency"),
             serving_file=serving_file,
         )
 
@@ -167,8 +178,10 @@ def matrix(data: ReportData) -> Matrix:
 
 @dataclass
 class FitCheck:
-    """Actual and expected customers per number of repeat purchases (last: or more)."""
+    """Actual and expected customers per number of repeat purchases (last: or more), for
+    the purchase model the predictions use."""
 
+    model: PurchaseModel
     labels: list[str]
     actual: np.ndarray
     expected: np.ndarray | None
@@ -177,31 +190,35 @@ class FitCheck:
     log_likelihood: float | None
     converged: bool
     message: str
+    fit: object | None
+
+
+def chosen_model(data: ReportData) -> PurchaseModel:
+    """The purchase model the predictions use (clv_model_parameters.is_used_for_predictions)."""
+    used = data.parameters.loc[data.parameters["is_used_for_predictions"].astype(bool), "model_name"]
+    names = [name for name in used.unique() if name in PURCHASE_MODELS]
+    return PURCHASE_MODELS[names[0] if names else "bg_nbd"]
 
 
 def fit_check(data: ReportData) -> FitCheck:
-    """The BG/NBD fit check: for the customers the model saw (frequency and t_weeks
-    known), the actual count per number of repeat purchases (frequency) against the
-    expected count, the sum over customers of P(X(T_i) = x) at the fitted parameters
-    (customer_value.clv.bgnbd_probability_of_purchases, paper eq. 8)."""
-    rows = data.parameters[data.parameters["model_name"] == "bg_nbd"]
+    """The fit check of the chosen purchase model: for the customers it saw (frequency and
+    t_weeks known), the actual count per number of repeat purchases (frequency) against
+    the expected count, the sum over customers of P(X(T_i) = x) at the fitted parameters
+    (the model's expected_repeat_purchase_counts; for BG/NBD the paper's eq. 8)."""
+    model = chosen_model(data)
+    rows = data.parameters[data.parameters["model_name"] == model.name]
     parameters = {row.parameter_name: row.parameter_value for row in rows.itertuples()}
     first = rows.iloc[0] if not rows.empty else None
     converged = bool(first is not None and first["is_converged"])
     seen = data.customers.dropna(subset=["frequency", "t_weeks"])
     frequency = seen["frequency"].to_numpy(dtype=float)
     actual = np.bincount(np.minimum(frequency, MAX_REPEAT_PURCHASES).astype(int), minlength=MAX_REPEAT_PURCHASES + 1)
-    expected = None
+    expected = fit = None
     if converged:
-        fit = BgNbdFit(
-            **{name: float(parameters[name]) for name in ("r", "alpha", "a", "b")},
-            log_likelihood=float(first["log_likelihood"]),
-            n_customers=int(first["n_customers"]),
-            converged=True,
-            message=str(first["fit_message"]),
-        )
-        expected = bgnbd_expected_repeat_purchase_counts(seen["t_weeks"].to_numpy(dtype=float), fit, MAX_REPEAT_PURCHASES)
+        fit = fit_from_table(pa_table(rows), model.name)
+        expected = model.expected_repeat_purchase_counts(seen["t_weeks"].to_numpy(dtype=float), fit, MAX_REPEAT_PURCHASES)
     return FitCheck(
+        model=model,
         labels=[str(x) for x in range(MAX_REPEAT_PURCHASES)] + [f"{MAX_REPEAT_PURCHASES}+"],
         actual=actual,
         expected=expected,
@@ -210,7 +227,47 @@ def fit_check(data: ReportData) -> FitCheck:
         log_likelihood=None if first is None or pd.isna(first["log_likelihood"]) else float(first["log_likelihood"]),
         converged=converged,
         message="" if first is None else str(first["fit_message"]),
+        fit=fit,
     )
+
+
+def pa_table(rows: pd.DataFrame):
+    """Parameter rows of the mart as the Arrow table customer_value.clv.tables reads."""
+    import pyarrow as pa
+
+    columns = ["model_name", "parameter_name", "parameter_value", "standard_error", "log_likelihood",
+               "n_customers", "as_of_date", "is_converged", "fit_message"]
+    return pa.Table.from_pandas(rows[columns], preserve_index=False)
+
+
+@dataclass
+class AliveMatrix:
+    """The chosen model's P(alive) on a grid of frequency x recency at one T."""
+
+    model_label: str
+    frequencies: np.ndarray
+    recencies: np.ndarray
+    T: float
+    values: np.ndarray  # frequencies x recencies; NaN where recency > T
+
+
+def alive_matrix(data: ReportData, check: FitCheck) -> AliveMatrix | None:
+    """P(alive) of a customer with frequency x (rows) and recency t_x (columns) who has been
+    a customer for T weeks, the longest observation time in the data (as lifetimes'
+    plot_probability_alive_matrix draws it); None when the model was not fitted."""
+    if check.fit is None:
+        return None
+    seen = data.customers.dropna(subset=["frequency", "t_weeks"])
+    if seen.empty:
+        return None
+    T = float(seen["t_weeks"].max())
+    max_frequency = int(max(1, min(np.quantile(seen["frequency"], 0.99), 60)))
+    frequencies = np.arange(max_frequency + 1, dtype=float)
+    recencies = np.linspace(0.0, T, 60)
+    x, t_x = np.meshgrid(frequencies, recencies, indexing="ij")
+    values = check.model.probability_alive(x.ravel(), np.where(x.ravel() > 0, t_x.ravel(), 0.0),
+                                           np.full(x.size, T), check.fit).reshape(x.shape)
+    return AliveMatrix(check.model.label, frequencies, recencies, T, values)
 
 
 @dataclass
@@ -306,7 +363,7 @@ def fit_figure(check: FitCheck) -> bytes:
     width = 0.4
     axes.bar(positions - width / 2, check.actual, width, label="actual", color="#0072B2")
     if check.expected is not None:
-        axes.bar(positions + width / 2, check.expected, width, label="expected (BG/NBD)", color="#E69F00")
+        axes.bar(positions + width / 2, check.expected, width, label=f"expected ({check.model.label})", color="#E69F00")
     axes.set_xticks(positions, check.labels)
     axes.set_xlabel("repeat purchases (purchase days after the first) up to as_of_date")
     axes.set_ylabel("customers")
@@ -314,6 +371,44 @@ def fit_figure(check: FitCheck) -> bytes:
     axes.grid(True, axis="y", color="#eeeeee")
     axes.set_axisbelow(True)
     axes.legend()
+    return png(figure)
+
+
+MODEL_COLOURS = {"bg_nbd": "#E69F00", "mbg_nbd": "#009E73", "pareto_nbd": "#CC79A7"}
+
+
+def holdout_figure(holdout: pd.DataFrame) -> bytes:
+    """Mean holdout purchases by calibration frequency: the actual ones and each model's."""
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    first = holdout[holdout["model_name"] == holdout["model_name"].iloc[0]]
+    labels = [f"{int(f)}+" if last else str(int(f)) for f, last in zip(first["calibration_frequency"], first["is_last_group"])]
+    positions = np.arange(len(labels))
+    axes.plot(positions, first["actual_mean_holdout_purchases"], "o-", color="#222222", linewidth=2.5, label="actual")
+    for name, rows in holdout.groupby("model_name", sort=True):
+        chosen = bool(rows["is_chosen"].iloc[0])
+        axes.plot(positions, rows["predicted_mean_holdout_purchases"], "s--" if not chosen else "s-",
+                  color=MODEL_COLOURS.get(name, "#0072B2"), linewidth=2 if chosen else 1.2,
+                  label=f"{rows['model_label'].iloc[0]}{' (chosen)' if chosen else ''}")
+    axes.set_xticks(positions, labels)
+    axes.set_xlabel("repeat purchases in the calibration period")
+    axes.set_ylabel("mean purchase days in the holdout")
+    axes.set_title("Purchase models: holdout purchases, predicted and actual")
+    axes.grid(True, color="#eeeeee")
+    axes.set_axisbelow(True)
+    axes.legend()
+    return png(figure)
+
+
+def alive_figure(alive: AliveMatrix) -> bytes:
+    figure, axes = plt.subplots(figsize=(8, 5.5))
+    values = np.ma.masked_invalid(alive.values)
+    image_ = axes.imshow(values, origin="lower", aspect="auto", cmap="RdYlGn", vmin=0, vmax=1,
+                         extent=(alive.recencies[0], alive.recencies[-1], -0.5, alive.frequencies[-1] + 0.5))
+    figure.colorbar(image_, ax=axes, label="P(alive)")
+    axes.set_xlabel(f"recency: weeks from the first to the last purchase (customer for {alive.T:.0f} weeks)")
+    axes.set_ylabel("frequency: repeat purchase days (a one-time buyer's recency is 0)")
+    axes.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    axes.set_title(f"{alive.model_label}: probability that a customer is still alive")
     return png(figure)
 
 
@@ -345,6 +440,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Ari
        max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .meta { color: #666; }
+tr.chosen td { background: #eef7f1; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 0.35em 0.7em; text-align: left; vertical-align: top; }
 th { background: #f5f5f5; }
@@ -418,7 +514,33 @@ def fit_table(check: FitCheck) -> str:
     )
 
 
-def render(data: ReportData, images: dict[str, bytes], m: Matrix, check: FitCheck, moves: Migrations | None) -> str:
+def comparison_table(comparison: pd.DataFrame, currency: str) -> str:
+    def number(value: object, pattern: str) -> str:
+        return "–" if value is None or pd.isna(value) else format(float(value), pattern)
+
+    chosen_class = " class='chosen'"
+    rows = "".join(
+        f"<tr{chosen_class if row.is_chosen else ''}><td>{esc(row.model_label)}</td>"
+        f"<td class='number'>{number(row.predicted_holdout_purchases, ',.0f')}</td>"
+        f"<td class='number'>{number(row.purchases_error_share, '+.1%')}</td>"
+        f"<td class='number'>{number(row.purchases_mae, '.3f')}</td>"
+        f"<td class='number'>{number(row.revenue_error_share, '+.1%')}</td>"
+        f"<td class='number'>{number(row.revenue_mae, ',.2f')}</td>"
+        f"<td class='number'>{number(row.selection_score, '.3f')}</td>"
+        f"<td>{'<strong>chosen</strong>: ' if row.is_chosen else ''}{esc(row.selection_reason)}</td></tr>"
+        for row in comparison.itertuples()
+    )
+    return (
+        "<table id='clv-model-comparison'><thead><tr><th>model</th><th class='number'>holdout purchases expected</th>"
+        "<th class='number'>error of the total</th><th class='number'>mean absolute error per customer</th>"
+        f"<th class='number'>revenue: error of the total</th><th class='number'>revenue: mean absolute error ({esc(currency)})</th>"
+        f"<th class='number'>selection score</th><th>decision</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def render(
+    data: ReportData, images: dict[str, bytes], m: Matrix, check: FitCheck, moves: Migrations | None,
+) -> str:
     currency = data.currency
     customers = data.customers
     buyers = int((~customers["is_prospect"].astype(bool)).sum())
@@ -475,21 +597,53 @@ def render(data: ReportData, images: dict[str, bytes], m: Matrix, check: FitChec
             image(images["segment_migrations"], "customers moving between segments"),
             migrations_table(moves),
         ]
+    parts.append("<h2>Which purchase model?</h2>")
+    comparison = data.comparison
+    if comparison.empty:
+        parts.append("<p id='no-model-comparison'>No purchase model comparison in this build.</p>")
+    else:
+        first = comparison.iloc[0]
+        parts += [
+            "<p>Three stories of how customers stop buying: BG/NBD (right after a repeat purchase), MBG/NBD "
+            "(also right after the first one) and Pareto/NBD (at any moment). Each was fitted on the purchases up "
+            f"to {esc(first['calibration_ends_on'])} ({int(first['calibration_customers']):,} customers) and asked "
+            f"how often each customer would buy in the {float(first['holdout_weeks']):.0f} weeks after, up to "
+            f"{esc(first['as_of_date'])}; the model with the smallest errors on purchases and revenue predicts "
+            "(unless the var clv_purchase_model names one).</p>",
+            comparison_table(comparison, data.currency),
+        ]
+        if "clv_holdout" in images:
+            parts += [
+                "<p>Customers grouped by their repeat purchases in the calibration period: the mean purchases they "
+                "made in the holdout (black) and what each model expected. A line close to the black one predicts "
+                "well for that kind of customer.</p>",
+                image(images["clv_holdout"], "holdout purchases by calibration frequency, actual and per model"),
+            ]
     parts.append("<h2>Does the CLV model fit?</h2>")
+    label = check.model.label
     if check.expected is None:
-        parts.append(f"<p id='model-not-fitted'>The BG/NBD model was not fitted: {esc(check.message)}.</p>")
+        parts.append(f"<p id='model-not-fitted'>The {esc(label)} model was not fitted: {esc(check.message)}.</p>")
     else:
         names = ", ".join(f"{name} = {value:.4g}" for name, value in check.parameters.items())
         parts += [
             "<p>The check of Fader, Hardie and Lee (2005, Figure 3): for the customers the purchase model "
             "saw, how many made 0, 1, 2, ... repeat purchases up to as_of_date, against how many the fitted "
-            "BG/NBD model expects, given how long each of them has been a customer. Bars of similar height "
+            f"{esc(label)} model expects, given how long each of them has been a customer. Bars of similar height "
             "mean the model describes the purchase counts well, and its predicted CLV can be trusted as a "
             "ranking.</p>",
             image(images["clv_model_fit"], "actual and expected customers per number of repeat purchases"),
             fit_table(check),
-            f"<p class='note'>BG/NBD fitted on {check.n_customers:,} customers: {esc(names)} "
+            f"<p class='note'>{esc(label)} fitted on {check.n_customers:,} customers: {esc(names)} "
             f"(time in weeks); log-likelihood {check.log_likelihood:,.1f}; {esc(check.message)}.</p>",
+        ]
+    if "probability_alive" in images:
+        parts += [
+            "<h2>Who is still a customer?</h2>",
+            f"<p>The probability that a customer is still alive under {esc(label)}, for a customer of the "
+            "longest standing in the data, by how many repeat purchases they made (up) and when the last one was "
+            "(across: weeks after the first purchase). Frequent buyers who stopped long ago (top left) have most "
+            "likely left; the likely departed are never asked to buy more.</p>",
+            image(images["probability_alive"], "probability alive by frequency and recency"),
         ]
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -501,14 +655,20 @@ def write_report(serving_file: Path, out_dir: Path) -> Path:
     m = matrix(data)
     check = fit_check(data)
     moves = last_migrations(data)
+    alive = alive_matrix(data, check)
     labels = dict(zip(data.customers["value_segment"], data.customers["value_segment_label"]))
     images = {"clv_crv_matrix": matrix_figure(m, labels, data.currency), "clv_model_fit": fit_figure(check)}
+    if not data.holdout.empty:
+        images["clv_holdout"] = holdout_figure(data.holdout)
+    if alive is not None:
+        images["probability_alive"] = alive_figure(alive)
     if moves is not None:
         images["segment_migrations"] = migrations_figure(moves)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stale = out_dir / "segment_migrations.png"
-    if moves is None and stale.exists():
-        stale.unlink()
+    for optional in ("segment_migrations", "clv_holdout", "probability_alive"):
+        stale = out_dir / f"{optional}.png"
+        if optional not in images and stale.exists():
+            stale.unlink()
     for name, content in images.items():
         replace_file(out_dir / f"{name}.png", content)
     page = out_dir / "report.html"

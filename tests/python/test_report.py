@@ -17,6 +17,7 @@ import pytest
 
 from customer_value import report
 
+PNGS = ["clv_crv_matrix.png", "clv_holdout.png", "clv_model_fit.png", "probability_alive.png"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -91,8 +92,8 @@ def rendered(clean_build, tmp_path_factory):
 
 def test_writes_the_page_and_its_pngs(rendered):
     out = rendered["out"]
-    assert sorted(path.name for path in out.iterdir()) == ["clv_crv_matrix.png", "clv_model_fit.png", "report.html"]
-    for name in ("clv_crv_matrix.png", "clv_model_fit.png"):
+    assert sorted(path.name for path in out.iterdir()) == [*PNGS, "report.html"]
+    for name in PNGS:
         content = (out / name).read_bytes()
         assert content.startswith(PNG_MAGIC) and len(content) > 10_000, name
     # One as_of_date only: no migrations yet, and the page says so.
@@ -108,7 +109,7 @@ def test_the_page_is_self_contained(rendered):
     assert re.findall(r"\b(src|href)\s*=\s*['\"]([^'\"]*)", text) == [("src", src) for src in page.images]
     embedded = [base64.b64decode(src.removeprefix("data:image/png;base64,")) for src in page.images]
     assert all(src.startswith("data:image/png;base64,") for src in page.images)
-    files = {(rendered["out"] / name).read_bytes() for name in ("clv_crv_matrix.png", "clv_model_fit.png")}
+    files = {(rendered["out"] / name).read_bytes() for name in PNGS}
     assert set(embedded) == files
 
 
@@ -161,16 +162,36 @@ def test_fit_check_counts_the_marts_customers(rendered):
     rows = rendered["page"].tables["clv-model-fit"][1:]
     serving_file = rendered["serving_file"]
     frequencies = np.array([f for (f,) in query(serving_file, "select frequency from marts.customer_segments where frequency is not null")])
-    [(n_customers,)] = query(serving_file, "select n_customers from marts.clv_model_parameters where model_name = 'bg_nbd' limit 1")
+    [(n_customers,)] = query(
+        serving_file,
+        "select n_customers from marts.clv_model_parameters"
+        " where is_used_for_predictions and model_name != 'gamma_gamma' limit 1",
+    )
     actual = [int(number(cells[1])) for _, cells in rows]
     expected = [number(cells[2]) for _, cells in rows]
     assert [cells[0] for _, cells in rows] == [str(x) for x in range(7)] + ["7+"]
     assert actual == np.bincount(np.minimum(frequencies, 7), minlength=8).tolist()
     assert sum(actual) == len(frequencies) == n_customers
     assert sum(expected) == pytest.approx(n_customers, abs=0.5)
-    # The demo data are simulated from a BG/NBD: every bar is close to its expectation.
+    # The data are simulated from a BG/NBD: every bar of the chosen model is close to its expectation.
     for got, want in zip(actual, expected):
         assert abs(got - want) < 4 * np.sqrt(want) + 5, (got, want)
+
+
+def test_model_comparison_equals_the_mart(rendered):
+    """The comparison table shows every purchase model's holdout errors as the mart has
+    them, and marks the chosen one; the holdout chart and the P(alive) matrix are drawn."""
+    rows = rendered["page"].tables["clv-model-comparison"][1:]
+    mart = query(
+        rendered["serving_file"],
+        "select model_label, purchases_mae, revenue_mae, is_chosen from marts.clv_model_comparison order by model_name",
+    )
+    assert [cells[0] for _, cells in rows] == [label for label, *_ in mart]
+    for (_, cells), (_, purchases_mae, revenue_mae, chosen) in zip(rows, mart):
+        assert number(cells[3]) == pytest.approx(purchases_mae, abs=5e-4)
+        assert number(cells[5]) == pytest.approx(revenue_mae, abs=5e-3)
+        assert cells[7].startswith("chosen") == chosen
+    assert sum(cells[7].startswith("chosen") for _, cells in rows) == 1
 
 
 def test_migrations_between_the_last_two_dates(clean_build, tmp_path):
@@ -182,7 +203,8 @@ def test_migrations_between_the_last_two_dates(clean_build, tmp_path):
     with duckdb.connect(str(serving_file)) as con:
         con.execute(f"attach '{build.serving_dir / report.SERVING_FILE}' as built (read_only)")
         con.execute("create schema marts")
-        for table in ("customer_segments", "segment_summary", "clv_model_parameters"):
+        for table in ("customer_segments", "segment_summary", "clv_model_parameters", "clv_model_comparison",
+                      "clv_holdout_by_frequency"):
             con.execute(f"create table marts.{table} as select * from built.marts.{table}")
         con.execute("create table marts.segment_migrations as select * from built.marts.segment_migrations")
         con.execute(
