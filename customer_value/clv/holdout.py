@@ -12,7 +12,9 @@ total is not positive (refunded in full) is no purchase day.
   of the repeat purchase days (the first left out; NaN when x = 0);
 * ``actual_value``: the net value (refunds of those purchases included, whenever they
   happened) of the purchase days in (as_of, as_of + ``horizon_months``], and
-  ``actual_days`` their number.  Refunds in the hold-out of purchases made before
+  ``actual_days`` their number; ``actual_value_discounted``: the same with a day d days
+  after ``as_of`` discounted as predicted CLV discounts its month,
+  ((1 + annual rate)^(1/12))^-m with m = ceil(d / (365.25/12)).  Refunds in the hold-out of purchases made before
   ``as_of`` belong to those earlier days and are not counted.
 """
 
@@ -32,11 +34,14 @@ def summary_and_holdout(
     raw_dir: str | Path,
     as_of: dt.date,
     horizon_months: int = 12,
+    annual_discount_rate: float = 0.0,
     seeds_dir: str | Path = DEFAULT_SEEDS_DIR,
 ) -> pd.DataFrame:
     """One row per customer with a purchase day on or before ``as_of``, ordered by
     customer_id: customer_id, frequency, recency, T, monetary, actual_value,
-    actual_days (``raw_dir`` holds the generator's ``transactions.parquet``)."""
+    actual_value_discounted, actual_days (``raw_dir`` holds the generator's
+    ``transactions.parquet``)."""
+    monthly_factor = (1.0 + float(annual_discount_rate)) ** (1.0 / 12.0)
     tx = Path(raw_dir) / "transactions.parquet"
     rates = Path(seeds_dir) / "currency_rates.csv"
     end = as_of + pd.DateOffset(months=horizon_months)
@@ -84,12 +89,16 @@ def summary_and_holdout(
         from past group by customer_id
     ),
     future as (
-        select customer_id, sum(net_all) as actual_value, count(*) as actual_days
+        select customer_id, sum(net_all) as actual_value, count(*) as actual_days,
+               sum(net_all * pow({monthly_factor!r}, -ceil(date_diff('day', date '{as_of}', day) / (365.25 / 12))))
+                   as actual_value_discounted
         from days where day > date '{as_of}' and net_all > 0
         group by customer_id
     )
     select s.customer_id, s.frequency, s.recency, s.T, s.monetary,
-           coalesce(f.actual_value, 0.0) as actual_value, coalesce(f.actual_days, 0) as actual_days
+           coalesce(f.actual_value, 0.0) as actual_value,
+           coalesce(f.actual_value_discounted, 0.0) as actual_value_discounted,
+           coalesce(f.actual_days, 0) as actual_days
     from summary as s left join future as f on s.customer_id = f.customer_id
     order by s.customer_id
     """
