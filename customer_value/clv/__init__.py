@@ -2,7 +2,9 @@
 
 Maximum-likelihood BG/NBD (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy
 Way") for purchase frequency and survival, Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM
-and CLV: Using Iso-Value Curves") for spend, and the discounted monthly CLV sum.
+and CLV: Using Iso-Value Curves") for spend, the discounted monthly CLV sum, and its
+prediction interval (``intervals``: the predictive distribution of purchases for the
+BG/NBD, MBG/NBD and Pareto/NBD, and of the value over the horizon).
 
 Inputs are the standard per-customer summary: ``frequency`` = distinct purchase days - 1,
 ``recency`` and ``T`` in weeks (days / 7), ``monetary`` = mean of the repeat purchase
@@ -15,7 +17,7 @@ parameters and a ``message``.  The low-level prediction functions then raise
 turns those into SQL NULLs plus a reason column.
 """
 
-from ._common import MIN_CUSTOMERS, ModelNotFittedError, numerical_hessian
+from ._common import MIN_CUSTOMERS, CountMoments, ModelNotFittedError, numerical_hessian
 from .bgnbd import (
     BgNbdFit,
     bgnbd_expected_purchases,
@@ -32,6 +34,15 @@ from .gamma_gamma import (
     gamma_gamma_expected_spend,
     gamma_gamma_log_likelihood,
 )
+from .intervals import (
+    ClvValueDistribution,
+    bgnbd_count_moments,
+    clv_intervals,
+    clv_value_distribution,
+    count_moments,
+    mbgnbd_count_moments,
+    paretonbd_count_moments,
+)
 from .predict import (
     WEEKS_PER_MONTH,
     ClvPrediction,
@@ -46,21 +57,29 @@ __all__ = [
     "WEEKS_PER_MONTH",
     "BgNbdFit",
     "ClvPrediction",
+    "ClvValueDistribution",
+    "CountMoments",
     "GammaGammaFit",
     "ModelNotFittedError",
+    "bgnbd_count_moments",
     "bgnbd_expected_purchases",
     "bgnbd_expected_purchases_by_period",
     "bgnbd_expected_repeat_purchase_counts",
     "bgnbd_log_likelihood",
     "bgnbd_probability_alive",
     "bgnbd_probability_of_purchases",
+    "clv_intervals",
+    "clv_value_distribution",
+    "count_moments",
     "discount_factors",
     "fit_bgnbd",
     "fit_gamma_gamma",
     "gamma_gamma_expected_spend",
     "gamma_gamma_log_likelihood",
+    "mbgnbd_count_moments",
     "month_end_weeks",
     "monthly_discount_rate",
     "numerical_hessian",
+    "paretonbd_count_moments",
     "predict_clv",
 ]

@@ -93,7 +93,9 @@ def _jacobi_matrix(a: float, b: FloatArray, n: int) -> tuple[FloatArray, FloatAr
     j = np.arange(1, n, dtype=np.float64)[None, :]
     A = al[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        off2 = (4.0 * j * (j + A) * (j + be) * (j + s)) / ((2.0 * j + s) ** 2 * (2.0 * j + s + 1.0) * (2.0 * j + s - 1.0))
+        off2 = (4.0 * j * (j + A) * (j + be) * (j + s)) / (
+            (2.0 * j + s) ** 2 * (2.0 * j + s + 1.0) * (2.0 * j + s - 1.0)
+        )
     if n > 1:  # j = 1: (j + s)/(2j + s - 1) = 1 exactly (0/0 when a + b = 1)
         s0 = s[:, 0]
         off2[:, 0] = 4.0 * (1.0 + al) * (1.0 + be) / ((2.0 + s0) ** 2 * (3.0 + s0))
@@ -319,7 +321,9 @@ def _pareto_p_zero(t: FloatArray, R: FloatArray, A: FloatArray, S: FloatArray, B
     return np.clip(out, hF, 1.0)
 
 
-def _pareto_parts(t: FloatArray, x: FloatArray, T: FloatArray, r: float, alpha: float, s: float, beta: float) -> _CountParts:
+def _pareto_parts(
+    t: FloatArray, x: FloatArray, T: FloatArray, r: float, alpha: float, s: float, beta: float
+) -> _CountParts:
     """:class:`_CountParts` for the Pareto/NBD on distinct rows.  Survivors (tau > t,
     probability (1+t/B)^-S) buy NB(R, A/(A+t)): E[N] = R k, E[N^2] = R k + R(R+1) k^2
     with k = t/A."""
@@ -757,7 +761,8 @@ def _broadcast(values: float | ArrayLike, n: int, name: str) -> FloatArray:
 
 def _gamma_gamma_tuple(params: Mapping[str, float] | Sequence[float]) -> tuple[float, float, float]:
     values = [float(params[k]) for k in ("p", "q", "v")] if isinstance(params, Mapping) else [float(v) for v in params]
-    if len(values) != 3 or not all(np.isfinite(v) for v in values) or values[0] <= 0 or values[1] <= 1 or values[2] <= 0:
+    ok = len(values) == 3 and all(np.isfinite(v) for v in values)
+    if not ok or values[0] <= 0 or values[1] <= 1 or values[2] <= 0:
         raise ValueError(f"Gamma-Gamma needs finite p > 0, q > 1, v > 0, got {values}")
     return values[0], values[1], values[2]
 
