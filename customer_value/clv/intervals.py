@@ -39,7 +39,25 @@ Given alive, every quantity is an expectation over the two traits of a closed fo
 
 **2. The value over the horizon** V = margin x sum_{k<=N} z_k x discount, with the
 Gamma-Gamma posterior nu | x, m ~ Gamma(Q = q + p x, rate V' = v + x m) and
-z_k | nu ~ Gamma(p, rate nu): see :func:`clv_value_distribution`.
+z_k | nu ~ Gamma(p, rate nu) (:func:`clv_value_distribution`):
+
+* the atom P(V = 0) = P(N = 0) is exact, and so is the spend rate's posterior: V is
+  V' G / nu' with nu' ~ Gamma(Q, 1) and G the sum of N Gamma(p, 1) draws;
+* G given N >= 1 is a two-part mixture (customers who survive the horizon, whose count
+  concentrates around their rate, and those who drop out during it, whose count spreads
+  from 1 up), each part a Gamma with its exact first two moments; V | V > 0 is then a
+  mixture of two scaled beta primes, whose quantiles come from Halley's method on the
+  exact mixture CDF (level error < 1e-10);
+* discounting: every purchase day is discounted by the customer's average factor,
+  predicted CLV / undiscounted expected value (:func:`discount_ratio`);
+* parameter uncertainty: the fits' log-covariances enter through sigma points (purchase
+  model: the count distribution mixed over them, P(alive) re-evaluated at each when given
+  as a function; Gamma-Gamma: a mean-one factor on the spend).
+
+:func:`clv_intervals` turns it into (low, high): the central interval while P(0) < 10 %,
+[0, q_80] while P(0) < 80 %, and [0, 0] beyond (which holds the value with probability
+P(0) > 80 %: no interval containing any mass can hold less).  Measured accuracy and
+coverage: docs/validation.md, "Intervals".
 """
 
 from __future__ import annotations
@@ -861,14 +879,17 @@ def clv_value_distribution(
     # purchases: the count parts mixed over the parameter points (weights x P(alive))
     points, weights = sigma_points(center, purchase_log_covariance)
     acc = np.zeros((6, len(sel)))
+    alive_failed = np.zeros(len(sel), dtype=bool)
     for point, weight in zip(points, weights):
         params = tuple(float(v) for v in np.exp(point))
         parts = _parts_distinct(model_name, td, xd, Td, params)  # type: ignore[arg-type]
         if alive_fixed is not None:
             alive = alive_fixed[sel]
         else:
-            alive = np.asarray(probability_alive(params), dtype=np.float64)[sel]  # type: ignore[operator]
-            alive = np.clip(np.nan_to_num(alive, nan=0.0), 0.0, 1.0)
+            alive = as_float_array(probability_alive(params), "probability_alive")[sel]  # type: ignore[operator]
+            with np.errstate(invalid="ignore"):
+                alive_failed |= ~((alive >= 0) & (alive <= 1))
+            alive = np.where(alive_failed, 0.0, alive)
         w_alive = weight * alive
         for i, f in enumerate(("p_pos", "m1", "m2", "s_pos", "s1", "s2")):
             acc[i] += w_alive * getattr(parts, f)[inverse]
@@ -914,7 +935,7 @@ def clv_value_distribution(
     out = {}
     for name, values in fields.items():
         full = np.full(n, np.nan)
-        full[sel] = values
+        full[sel] = np.where(alive_failed, np.nan, values)  # P(alive) missing at some point
         out[name] = full
     return ClvValueDistribution(**out)
 

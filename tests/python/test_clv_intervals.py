@@ -372,6 +372,13 @@ def test_interval_edge_cases():
     narrow = clv_intervals(*common, x[:1], T[:1], m[:1], alive[:1], 0.3, 0.95, YEAR, level=0.5)
     wide = clv_intervals(*common, x[:1], T[:1], m[:1], alive[:1], 0.3, 0.95, YEAR, level=0.95)
     assert narrow[1][0] < high[0] < wide[1][0]
+    def alive_fails_for_the_first(params):
+        out = np.full(len(x), 0.9)
+        out[0] = np.nan
+        return out
+
+    low_f, high_f = clv_intervals(*common, x, T, m, alive_fails_for_the_first, margin, ratio, YEAR)
+    assert np.isnan(low_f[0]) and np.isnan(high_f[0]) and high_f[4] == pytest.approx(high[4])
     with pytest.raises(ValueError):
         clv_intervals(*common, x, T, m, alive, margin, ratio, YEAR, level=1.0)
     with pytest.raises(ValueError, match="Gamma-Gamma"):
