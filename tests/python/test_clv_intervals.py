@@ -536,3 +536,48 @@ def test_coverage_on_generated_data(generated, annual_discount_rate):
         assert band.sum() > 2000
         assert inside[band].mean() == pytest.approx(0.8, abs=0.03), (lo, hi, band.sum())
     np.testing.assert_allclose(dist.mean, pred.predicted_clv, rtol=0.05)
+
+
+def test_holdout_summary_follows_the_domain_rules(tmp_path):
+    """Hand-made transactions: same-day purchases, full and partial refunds, a refund after
+    as_of, a second currency, purchases after the horizon and a customer who only starts
+    after as_of."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from customer_value.clv.holdout import summary_and_holdout
+
+    rows = [  # id, customer, time, type, amount, currency, refunded id
+        ("T1", "A", "2025-01-01 10:00", "purchase", 100.0, "USD", None),
+        ("T2", "A", "2025-01-01 15:00", "purchase", 50.0, "USD", None),  # same day: one day of 150
+        ("T3", "A", "2025-02-01 09:00", "purchase", 80.0, "USD", None),
+        ("R1", "A", "2025-02-05 09:00", "refund", -80.0, "USD", "T3"),  # refunded in full: no day
+        ("T4", "A", "2025-03-01 09:00", "purchase", 60.0, "USD", None),
+        ("R2", "A", "2025-03-03 09:00", "refund", -20.0, "USD", "T4"),  # a day of 40
+        ("T5", "A", "2025-06-20 09:00", "purchase", 30.0, "USD", None),
+        ("R3", "A", "2025-07-05 09:00", "refund", -10.0, "USD", "T5"),  # after as_of: not yet known
+        ("T6", "A", "2025-08-15 09:00", "purchase", 200.0, "USD", None),
+        ("R4", "A", "2025-08-20 09:00", "refund", -50.0, "USD", "T6"),  # hold-out day worth 150
+        ("T7", "A", "2026-07-15 09:00", "purchase", 999.0, "USD", None),  # after the horizon
+        ("T8", "B", "2025-06-30 23:00", "purchase", 10.0, "EUR", None),  # one-time buyer, T = 0
+        ("T9", "B", "2025-12-24 12:00", "purchase", 20.0, "EUR", None),
+        ("T10", "C", "2025-07-02 09:00", "purchase", 5.0, "USD", None),  # starts after as_of
+    ]
+    cols = list(zip(*rows))
+    table = pa.table({
+        "transaction_id": cols[0], "customer_id": cols[1],
+        "transacted_at": pa.array([dt.datetime.fromisoformat(v) for v in cols[2]], pa.timestamp("us")),
+        "transaction_type": cols[3], "amount": pa.array(cols[4], pa.float64()), "currency": cols[5],
+        "refunded_transaction_id": pa.array(cols[6], pa.string()),
+    })
+    pq.write_table(table, tmp_path / "transactions.parquet")
+    df = summary_and_holdout(tmp_path, dt.date(2025, 6, 30), annual_discount_rate=0.10).set_index("customer_id")
+    assert df.index.tolist() == ["A", "B"]
+    a, b = df.loc["A"], df.loc["B"]
+    assert a.frequency == 2 and a.recency == pytest.approx(170 / 7) and a["T"] == pytest.approx(180 / 7)
+    assert a.monetary == pytest.approx(35.0)  # (40 + 30) / 2, the first day left out
+    assert a.actual_value == pytest.approx(150.0) and a.actual_days == 1
+    assert a.actual_value_discounted == pytest.approx(150.0 * 1.1 ** (-2 / 12))  # 46 days: month 2
+    assert b.frequency == 0 and b["T"] == 0 and np.isnan(b.monetary)
+    assert b.actual_value == pytest.approx(20 * 1.08) and b.actual_days == 1  # EUR in USD
+    assert b.actual_value_discounted == pytest.approx(20 * 1.08 * 1.1 ** (-6 / 12))  # 177 days: month 6
