@@ -5,6 +5,9 @@ Hardie & Lee 2005, "Counting Your Customers the Easy Way"), MBG/NBD (Batislam, D
 Filiztekin 2007) and Pareto/NBD (Schmittlein, Morrison & Colombo 1987), side by side in
 :data:`PURCHASE_MODELS`; Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV: Using
 Iso-Value Curves") for spend; and the discounted monthly CLV sum, with any of the three.
+Each customer's predicted CLV comes with a prediction interval (``intervals``: the
+predictive distribution of purchases under any of the three, and of the value over the
+horizon).
 
 Inputs are the standard per-customer summary: ``frequency`` = distinct purchase days - 1,
 ``recency`` and ``T`` in weeks (days / 7), ``monetary`` = mean of the repeat purchase
@@ -17,7 +20,7 @@ parameters and a ``message``.  The low-level prediction functions then raise
 turns those into SQL NULLs plus a reason column.
 """
 
-from ._common import MIN_CUSTOMERS, ModelNotFittedError, numerical_hessian
+from ._common import MIN_CUSTOMERS, CountMoments, ModelNotFittedError, numerical_hessian
 from .bgnbd import (
     BgNbdFit,
     bgnbd_expected_purchases,
@@ -33,6 +36,15 @@ from .gamma_gamma import (
     fit_gamma_gamma,
     gamma_gamma_expected_spend,
     gamma_gamma_log_likelihood,
+)
+from .intervals import (
+    ClvValueDistribution,
+    bgnbd_count_moments,
+    clv_intervals,
+    clv_value_distribution,
+    count_moments,
+    mbgnbd_count_moments,
+    paretonbd_count_moments,
 )
 from .mbgnbd import (
     MbgNbdFit,
@@ -70,18 +82,24 @@ __all__ = [
     "WEEKS_PER_MONTH",
     "BgNbdFit",
     "ClvPrediction",
+    "ClvValueDistribution",
+    "CountMoments",
     "GammaGammaFit",
     "MbgNbdFit",
     "ModelNotFittedError",
     "ParetoNbdFit",
     "PurchaseFit",
     "PurchaseModel",
+    "bgnbd_count_moments",
     "bgnbd_expected_purchases",
     "bgnbd_expected_purchases_by_period",
     "bgnbd_expected_repeat_purchase_counts",
     "bgnbd_log_likelihood",
     "bgnbd_probability_alive",
     "bgnbd_probability_of_purchases",
+    "clv_intervals",
+    "clv_value_distribution",
+    "count_moments",
     "discount_factors",
     "fit_bgnbd",
     "fit_gamma_gamma",
@@ -89,6 +107,7 @@ __all__ = [
     "fit_paretonbd",
     "gamma_gamma_expected_spend",
     "gamma_gamma_log_likelihood",
+    "mbgnbd_count_moments",
     "mbgnbd_expected_purchases",
     "mbgnbd_expected_purchases_by_period",
     "mbgnbd_expected_repeat_purchase_counts",
@@ -98,6 +117,7 @@ __all__ = [
     "month_end_weeks",
     "monthly_discount_rate",
     "numerical_hessian",
+    "paretonbd_count_moments",
     "paretonbd_expected_purchases",
     "paretonbd_expected_purchases_by_period",
     "paretonbd_expected_repeat_purchase_counts",
