@@ -78,7 +78,6 @@ from ._common import (
     chunked_map,
     distinct_rows,
 )
-from .bgnbd import probability_alive_raw
 
 #: The purchase models and the order of their parameters (also the order of the rows
 #: and columns of their ``log_covariance``: covariance of the log-parameters).
@@ -506,30 +505,24 @@ def probability_alive_function(
     model_name: str, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
 ) -> Callable[[tuple[float, float, float, float]], FloatArray]:
     """P(alive at T | x, t_x, T) as a function of the parameters, for
-    :func:`clv_value_distribution` to re-evaluate at every parameter point (BG/NBD and
-    MBG/NBD; the Pareto/NBD's needs its likelihood integral: pass a callable of your own).
+    :func:`clv_value_distribution` to re-evaluate at every parameter point: the model's own
+    formula (``probability_alive_raw`` of :data:`customer_value.clv.PURCHASE_MODELS`; for
+    MBG/NBD a one-time buyer may have dropped out, for Pareto/NBD the likelihood's
+    integral enters)."""
+    from .purchase_models import PURCHASE_MODELS  # the registry imports this module
 
-    BG/NBD: 1 / (1 + 1{x>0} a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x));
-    MBG/NBD: 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)) (x = 0 included: the MBG/NBD
-    customer may drop out right after the first purchase)."""
     _check_model(model_name)
-    if model_name == "pareto_nbd":
-        raise ValueError("no closed-form P(alive) for the Pareto/NBD here: pass a callable or an array")
     x = as_float_array(frequency, "frequency")
     t_x = np.where(x > 0, as_float_array(recency, "recency"), 0.0)
     Ta = as_float_array(T, "T")
     check_same_length(frequency=x, recency=t_x, T=Ta)
     t_x = np.minimum(t_x, Ta)
+    raw = PURCHASE_MODELS[model_name].probability_alive_raw
 
-    def bg(params: tuple[float, float, float, float]) -> FloatArray:
-        return probability_alive_raw(x, t_x, Ta, *params)
+    def alive(params: tuple[float, float, float, float]) -> FloatArray:
+        return raw(x, t_x, Ta, *params)
 
-    def mbg(params: tuple[float, float, float, float]) -> FloatArray:
-        r, alpha, a, b = params
-        log_odds_dead = (r + x) * (np.log(alpha + Ta) - np.log(alpha + t_x)) + np.log(a) - np.log(b + x)
-        return 1.0 / (1.0 + np.exp(log_odds_dead))
-
-    return bg if model_name == "bg_nbd" else mbg
+    return alive
 
 
 # --------------------------------------------------------------------------- value distribution

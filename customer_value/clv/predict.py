@@ -84,6 +84,9 @@ class ClvPrediction:
     expected_spend: FloatArray
     #: the purchase model's P(alive at as_of_date)
     probability_alive: FloatArray
+    #: predicted_clv if the customer is alive at as_of_date (predicted_clv / P(alive), computed
+    #: directly): the value at stake if they are slipping away
+    predicted_clv_if_alive: FloatArray
     #: True where predicted_clv is a number
     available: np.ndarray
     #: None where available, else why not (model not fitted, invalid input, margin missing)
@@ -100,7 +103,7 @@ class ClvPrediction:
         cols: dict[str, Any] = {}
         if customer_id is not None:
             cols["customer_id"] = pa.array(customer_id)
-        for name in ("predicted_clv", "expected_purchases", "expected_spend", "probability_alive"):
+        for name in ("predicted_clv", "expected_purchases", "expected_spend", "probability_alive", "predicted_clv_if_alive"):
             arr = getattr(self, name)
             cols[name] = pa.array(arr, type=pa.float64(), mask=~np.isfinite(arr))
         cols["clv_prediction_reason"] = pa.array(self.reason.tolist(), type=pa.string())
@@ -191,7 +194,7 @@ def predict_clv(
 
     valid_summary, reasons_summary = summary_validity(x, t_x, Ta)
     valid_gg, reasons_gg = spend_validity(x, m)
-    palive, purchases, spend, clv = (np.full(n, np.nan) for _ in range(4))
+    palive, purchases, spend, clv, clv_if_alive = (np.full(n, np.nan) for _ in range(5))
     ends = month_end_weeks(horizon_months, weeks_per_month)
     discount = discount_factors(annual_discount_rate, horizon_months)
     params = purchase_model.params_of(purchase_fit)
@@ -199,7 +202,7 @@ def predict_clv(
     def rows(sl: slice) -> None:
         """Everything per customer for the rows in ``sl`` (run in threads on big inputs;
         each chunk de-duplicates its own (x, T) pairs)."""
-        disc = np.full(sl.stop - sl.start, np.nan)
+        disc_if_alive = np.full(sl.stop - sl.start, np.nan)
         if purchase_fit.converged:
             ok = valid_summary[sl]
             sel: slice | np.ndarray = slice(None) if ok.all() else np.flatnonzero(ok)
@@ -208,22 +211,24 @@ def predict_clv(
             palive[sl][sel] = pa_v
             if horizon_months == 0 or len(xv) == 0:
                 purchases[sl][sel] = 0.0
-                disc[sel] = 0.0
+                disc_if_alive[sel] = 0.0
             else:
                 inverse, cum = purchase_model.cumulative_if_alive_by_pair(xv, Tv, ends, params)
                 increments = np.diff(cum, axis=1, prepend=0.0)
                 purchases[sl][sel] = pa_v * cum[inverse, -1]
-                disc[sel] = pa_v * (increments @ discount)[inverse]
+                disc_if_alive[sel] = (increments @ discount)[inverse]
         if gamma_gamma.converged:
             ok = valid_gg[sl]
             sel = slice(None) if ok.all() else np.flatnonzero(ok)
             spend[sl][sel] = expected_spend_raw(x[sl][sel], m[sl][sel], gamma_gamma.p, gamma_gamma.q, gamma_gamma.v)
         with np.errstate(invalid="ignore", over="ignore"):
-            clv[sl] = disc * spend[sl] * margin[sl]
+            clv_if_alive[sl] = disc_if_alive * spend[sl] * margin[sl]
+            clv[sl] = palive[sl] * clv_if_alive[sl]
 
     chunked_map(rows, n)
     available = np.isfinite(clv)
     clv[~available] = np.nan
+    clv_if_alive[~available] = np.nan
 
     # reasons: model-level first, then row-level; the first one recorded for a row wins
     reasons = _Reasons(n)
@@ -242,6 +247,7 @@ def predict_clv(
         expected_purchases=purchases,
         expected_spend=spend,
         probability_alive=palive,
+        predicted_clv_if_alive=clv_if_alive,
         available=available,
         reason=reason,
         horizon_months=horizon_months,

@@ -23,7 +23,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import bgnbd, mbgnbd, paretonbd
+from . import bgnbd, intervals, mbgnbd, paretonbd
 from ._common import CountMoments, FloatArray
 from .bgnbd import BgNbdFit
 from .mbgnbd import MbgNbdFit
@@ -72,16 +72,16 @@ class PurchaseModel:
     #: (T, T + end] | alive at T] on the distinct (x, T) pairs, as ``(pair index per row,
     #: matrix[n_pairs, n_periods])``; the conditional expectation is P(alive) times this
     cumulative_if_alive_by_pair: Callable[[FloatArray, FloatArray, FloatArray, tuple[float, ...]], tuple[np.ndarray, FloatArray]]
-    # ------------------------------------------------------------------ SLOT: count_moments
-    #: ``count_moments(t, x, t_x, T, fit) -> CountMoments``: the posterior predictive
-    #: distribution of the number of purchases in the next t weeks (P(N = 0), E[N],
-    #: E[N^2]), for the CLV intervals.  Written for all three models in
-    #: ``customer_value.clv.intervals`` (separate work); None until that lands.
-    count_moments: Callable[[Any, Any, Any, Any, Any], CountMoments] | None = None
-
     def params_of(self, fit: PurchaseFit) -> tuple[float, ...]:
         """The fit's parameters in ``param_names`` order (NaN if not converged)."""
         return tuple(float(getattr(fit, name)) for name in self.param_names)
+
+    def count_moments(self, t: Any, x: Any, t_x: Any, T: Any, fit: PurchaseFit) -> CountMoments:
+        """The posterior predictive distribution of the purchase days in the next ``t``
+        weeks (P(N = 0), E[N], E[N^2]) given the history, for the CLV intervals
+        (:func:`customer_value.clv.intervals.count_moments`)."""
+        alive = self.probability_alive(x, t_x, T, fit)
+        return intervals.count_moments(self.name, t, x, T, alive, self.params_of(fit))
 
 
 BG_NBD = PurchaseModel(
@@ -98,7 +98,6 @@ BG_NBD = PurchaseModel(
     expected_repeat_purchase_counts=bgnbd.bgnbd_expected_repeat_purchase_counts,
     probability_alive_raw=bgnbd.probability_alive_raw,
     cumulative_if_alive_by_pair=bgnbd.cumulative_if_alive_by_pair,
-    count_moments=None,  # SLOT: customer_value.clv.intervals (BG/NBD count moments)
 )
 
 MBG_NBD = PurchaseModel(
@@ -115,7 +114,6 @@ MBG_NBD = PurchaseModel(
     expected_repeat_purchase_counts=mbgnbd.mbgnbd_expected_repeat_purchase_counts,
     probability_alive_raw=mbgnbd.probability_alive_raw,
     cumulative_if_alive_by_pair=mbgnbd.cumulative_if_alive_by_pair,
-    count_moments=None,  # SLOT: customer_value.clv.intervals (MBG/NBD count moments)
 )
 
 PARETO_NBD = PurchaseModel(
@@ -132,7 +130,6 @@ PARETO_NBD = PurchaseModel(
     expected_repeat_purchase_counts=paretonbd.paretonbd_expected_repeat_purchase_counts,
     probability_alive_raw=paretonbd.probability_alive_raw,
     cumulative_if_alive_by_pair=paretonbd.cumulative_if_alive_by_pair,
-    count_moments=None,  # SLOT: customer_value.clv.intervals (Pareto/NBD count moments)
 )
 
 #: The purchase models by name (the model_name of their rows in the parameter tables).

@@ -17,7 +17,8 @@ import pyarrow as pa
 
 from ._common import FloatArray, ModelNotFittedError
 from .gamma_gamma import GammaGammaFit
-from .predict import month_end_weeks, predict_clv
+from .intervals import clv_intervals, discount_ratio, probability_alive_function
+from .predict import WEEKS_PER_MONTH, ClvPrediction, month_end_weeks, predict_clv
 from .purchase_models import PURCHASE_MODELS, PurchaseFit, purchase_model_of
 
 #: Each model's name in the parameter rows, its fit class and its parameters in order:
@@ -41,6 +42,9 @@ PARAMETER_SCHEMA = pa.schema(
         ("as_of_date", pa.date32()),
         ("is_converged", pa.bool_()),
         ("fit_message", pa.string()),
+        # this parameter's row of the fit's log-parameter covariance (fit.log_covariance),
+        # which the CLV intervals draw parameter uncertainty from; NULL when not converged
+        ("log_covariance", pa.list_(pa.float64())),
     ]
 )
 
@@ -54,7 +58,8 @@ def parameter_table(fits: dict[str, Fit], as_of_date: dt.date) -> pa.Table:
     rows = []
     for model_name, fit in fits.items():
         errors = fit.standard_errors or {}
-        for name in MODELS[model_name][1]:
+        covariance = fit.log_covariance if fit.converged else None
+        for i, name in enumerate(MODELS[model_name][1]):
             rows.append(
                 {
                     "model_name": model_name,
@@ -66,6 +71,7 @@ def parameter_table(fits: dict[str, Fit], as_of_date: dt.date) -> pa.Table:
                     "as_of_date": as_of_date,
                     "is_converged": bool(fit.converged),
                     "fit_message": fit.message,
+                    "log_covariance": None if covariance is None else list(covariance[i]),
                 }
             )
     return pa.Table.from_pylist(rows, schema=PARAMETER_SCHEMA)
@@ -76,12 +82,14 @@ def fit_from_table(parameters: pa.Table, model_name: str) -> Fit:
     fit_class, names = MODELS[model_name]
     rows = {row["parameter_name"]: row for row in parameters.to_pylist() if row["model_name"] == model_name}
     first = rows[names[0]]
+    covariance = [rows[name].get("log_covariance") for name in names]
     return fit_class(
         **{name: np.nan if rows[name]["parameter_value"] is None else rows[name]["parameter_value"] for name in names},
         log_likelihood=np.nan if first["log_likelihood"] is None else first["log_likelihood"],
         n_customers=first["n_customers"],
         converged=first["is_converged"],
         message=first["fit_message"],
+        log_covariance=None if any(row is None for row in covariance) else tuple(tuple(row) for row in covariance),
     )
 
 
@@ -118,6 +126,43 @@ def margin_by_month_array(
     return pa.chunked_array(chunks, type=list_type)
 
 
+def interval_arrays(
+    prediction: ClvPrediction,
+    frequency: FloatArray,
+    recency: FloatArray,
+    age: FloatArray,
+    monetary_value: FloatArray,
+    margin_rate: FloatArray,
+    purchase_fit: PurchaseFit,
+    gamma_gamma: GammaGammaFit,
+    level: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Each customer's ``level`` prediction interval of the value over the CLV horizon
+    (:func:`customer_value.clv.clv_intervals`): purchases under the purchase model, spend
+    under Gamma-Gamma, both fits' parameter uncertainty, discounted like predicted CLV
+    (:func:`customer_value.clv.intervals.discount_ratio`). NaN where the CLV is not predicted."""
+    n = len(frequency)
+    if not (purchase_fit.converged and gamma_gamma.converged) or n == 0:
+        return np.full(n, np.nan), np.full(n, np.nan)
+    model = purchase_model_of(purchase_fit)
+    ratio = discount_ratio(prediction.predicted_clv, prediction.expected_purchases, prediction.expected_spend, margin_rate)
+    return clv_intervals(
+        model.name,
+        model.params_of(purchase_fit),
+        purchase_fit.log_covariance,
+        (gamma_gamma.p, gamma_gamma.q, gamma_gamma.v),
+        gamma_gamma.log_covariance,
+        frequency,
+        age,
+        monetary_value,
+        probability_alive_function(model.name, frequency, recency, age),
+        margin_rate,
+        ratio,
+        prediction.horizon_months * WEEKS_PER_MONTH,
+        level,
+    )
+
+
 def prediction_batches(
     summary: pa.Table,
     purchase_fit: PurchaseFit,
@@ -126,11 +171,14 @@ def prediction_batches(
     horizon_months: int,
     annual_discount_rate: float,
     list_months: int,
+    interval_level: float = 0.8,
     chunk_rows: int = 500_000,
 ) -> pa.RecordBatchReader:
     """Per customer of ``summary`` (customer_id, frequency, recency_weeks, t_weeks,
-    monetary_value, margin_rate): :func:`predict_clv`'s columns, margin_rate, and
-    expected_margin_by_month over ``list_months`` months (:func:`margin_by_month_array`).
+    monetary_value, margin_rate): :func:`predict_clv`'s columns, the ``interval_level``
+    prediction interval of the CLV (predicted_clv_low, predicted_clv_high:
+    :func:`interval_arrays`), margin_rate, and expected_margin_by_month over
+    ``list_months`` months (:func:`margin_by_month_array`).
 
     Computed ``chunk_rows`` customers at a time and streamed as Arrow record batches: ten
     million customers' predictions and month lists would otherwise sit in memory at once.
@@ -154,6 +202,12 @@ def prediction_batches(
             annual_discount_rate=annual_discount_rate,
         )
         output = prediction.to_arrow(summary["customer_id"][rows])
+        low, high = interval_arrays(
+            prediction, frequency[rows], recency[rows], age[rows], monetary_value[rows], margin_rate[rows],
+            purchase_fit, gamma_gamma, interval_level,
+        )
+        for name, bound in (("predicted_clv_low", low), ("predicted_clv_high", high)):
+            output = output.append_column(name, pa.array(bound, type=pa.float64(), mask=~np.isfinite(bound)))
         output = output.append_column("margin_rate", pa.array(margin_rate[rows], type=pa.float64()))
         return output.append_column(
             "expected_margin_by_month",

@@ -46,6 +46,8 @@ final as (
         segmented.expected_purchases,
         {{ money('segmented.expected_spend') }} as expected_spend,
         {{ money('segmented.predicted_clv') }} as predicted_clv,
+        {{ money('segmented.predicted_clv_low') }} as predicted_clv_low,
+        {{ money('segmented.predicted_clv_high') }} as predicted_clv_high,
         {{ money('segmented.predicted_clv_if_alive') }} as predicted_clv_if_alive,
         segmented.clv_status,
         segmented.clv_note,

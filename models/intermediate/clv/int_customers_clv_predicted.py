@@ -3,7 +3,9 @@ int_clv_models_compared chose (BG/NBD, MBG/NBD or Pareto/NBD) and Gamma-Gamma.
 
 One row per customer of int_customers_rfm_summarised: probability_alive,
 expected_purchases and expected_spend over the CLV horizon, predicted_clv
-(customer_value.clv.predict_clv: monthly expected margin, discounted), and
+(customer_value.clv.predict_clv: monthly expected margin, discounted), its interval
+(predicted_clv_low, predicted_clv_high: customer_value.clv.intervals, at var
+clv_interval_level), predicted_clv_if_alive, and
 expected_margin_by_month, the undiscounted margin of each month for which
 int_discount_factors_computed has a factor, which the referral value models discount.
 NULL with clv_prediction_reason when a model could not be fitted.
@@ -36,4 +38,5 @@ def model(dbt, session):
         horizon_months=int(settings["clv_horizon_months"]),
         annual_discount_rate=float(settings["annual_discount_rate"]),
         list_months=discount_factors.num_rows,
+        interval_level=float(settings["clv_interval_level"]),
     )

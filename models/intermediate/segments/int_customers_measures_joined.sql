@@ -98,7 +98,9 @@ final as (
         clv.expected_purchases,
         clv.expected_spend,
         case when rfm.customer_id is null then 0 else clv.predicted_clv end as predicted_clv,
-        clv.predicted_clv / nullif(clv.probability_alive, 0) as predicted_clv_if_alive,
+        clv.predicted_clv_if_alive,
+        case when rfm.customer_id is null then 0 else clv.predicted_clv_low end as predicted_clv_low,
+        case when rfm.customer_id is null then 0 else clv.predicted_clv_high end as predicted_clv_high,
         case
             when rfm.customer_id is null then 'prospect'
             when clv.predicted_clv is null then 'not_fitted'
