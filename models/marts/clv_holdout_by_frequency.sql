@@ -20,16 +20,16 @@ groups as (
 
 final as (
     select
-        model_name,
-        model_label,
-        is_chosen,
-        as_of_date,
-        calibration_ends_on,
-        frequency_group.calibration_frequency,
-        frequency_group.is_last_group,
-        frequency_group.customers,
-        frequency_group.actual_mean_holdout_purchases,
-        frequency_group.predicted_mean_holdout_purchases,
+        groups.model_name,
+        groups.model_label,
+        groups.is_chosen,
+        groups.as_of_date,
+        groups.calibration_ends_on,
+        struct_extract(groups.frequency_group, 'calibration_frequency') as calibration_frequency,
+        struct_extract(groups.frequency_group, 'is_last_group') as is_last_group,
+        struct_extract(groups.frequency_group, 'customers') as customers,
+        struct_extract(groups.frequency_group, 'actual_mean_holdout_purchases') as actual_mean_holdout_purchases,
+        struct_extract(groups.frequency_group, 'predicted_mean_holdout_purchases') as predicted_mean_holdout_purchases,
         {{ built_at() }} as built_at
     from groups
 )

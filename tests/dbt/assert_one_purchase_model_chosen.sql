@@ -32,7 +32,7 @@ final as (
     from chosen
     where chosen.chosen_models != 1
         or (select count(*) from used) != 1
-        or chosen.chosen_model not in (select model_name from used)
+        or chosen.chosen_model not in (select used.model_name from used)
 )
 
 select * from final
