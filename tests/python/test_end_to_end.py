@@ -328,7 +328,10 @@ def test_clv_fit_in_the_build_recovers_the_generated_truth(tmp_path):
     )
     assert_build_ok(result)
     fitted = dict(
-        result.query("select parameter_name, parameter_value from intermediate.int_clv_models_fitted")
+        result.query(
+            "select parameter_name, parameter_value from intermediate.int_clv_models_fitted"
+            " where model_name in ('bg_nbd', 'gamma_gamma')"
+        )
     )
     truth = json.loads((raw / "_truth" / "parameters.json").read_text())
     bg, gg = truth["bgnbd"], truth["gamma_gamma"]
