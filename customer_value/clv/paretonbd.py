@@ -38,7 +38,7 @@ alive lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T), so the expected purch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -56,7 +56,7 @@ from ._common import (
     vdot,
 )
 from ._purchase_common import (
-    PurchaseFitMixin,
+    PurchaseFitFields,
     PurchaseLikelihood,
     fit_purchase_model,
     purchases_by_period,
@@ -77,7 +77,7 @@ _PARALLEL_SERIES_ROWS = 4096
 
 
 @dataclass(frozen=True)
-class ParetoNbdFit(PurchaseFitMixin):
+class ParetoNbdFit(PurchaseFitFields):
     """Result of :func:`fit_paretonbd`; the same fields and guarantees as
     :class:`customer_value.clv.BgNbdFit`, with the dropout parameters s and beta (the
     Gamma shape and rate, beta in weeks, of the customers' death rates) for a and b."""
@@ -86,22 +86,6 @@ class ParetoNbdFit(PurchaseFitMixin):
     alpha: float
     s: float
     beta: float
-    log_likelihood: float
-    n_customers: int
-    converged: bool
-    message: str
-    #: sum of the weights of the customers used (== n_customers without weights)
-    total_weight: float = 0.0
-    #: rows dropped as invalid (non-finite, negative, non-integer x, t_x > T, weight <= 0)
-    n_excluded: int = 0
-    #: distinct (x, t_x, T) combinations the likelihood was evaluated on
-    n_distinct: int = 0
-    #: asymptotic standard errors (delta method from the log-parameters); None when not converged
-    standard_errors: dict[str, float] | None = field(default=None, compare=False)
-    penalizer: float = 0.0
-    iterations: int = 0
-    #: asymptotic covariance of (log r, log alpha, log s, log beta); None when not converged
-    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
     PARAM_NAMES: ClassVar[tuple[str, ...]] = _PARAM_NAMES
     MODEL_LABEL: ClassVar[str] = "Pareto/NBD"
@@ -521,15 +505,7 @@ def paretonbd_expected_purchases_by_period(
     """Expected purchases per period, shape ``(n_customers, n_periods)``: column k is
     E[purchases in (T + end[k-1], T + end[k]]] with end[-1] = 0, as
     :func:`customer_value.clv.bgnbd_expected_purchases_by_period`."""
-    params = fit.require_fitted()
-    return purchases_by_period(
-        x,
-        t_x,
-        T,
-        period_ends_weeks,
-        lambda xa, ta, Ta: probability_alive_raw(xa, ta, Ta, *params),
-        lambda xa, Ta, ends: cumulative_if_alive_by_pair(xa, Ta, ends, params),
-    )
+    return purchases_by_period(x, t_x, T, fit, period_ends_weeks, probability_alive_raw, cumulative_if_alive_by_pair)
 
 
 # --------------------------------------------------------------------------- model fit
