@@ -649,6 +649,34 @@ def test_threaded_chunks_give_the_same_fit(pareto_data, monkeypatch):
         assert threaded.params[k] == pytest.approx(v, rel=1e-7)
 
 
+def test_threaded_predictions_with_nested_parallel_work_finish_and_agree(pareto_fit, pareto_data, spend_fit, monkeypatch):
+    """predict_clv runs chunks of customers in threads, and the Pareto/NBD's tail
+    integrals inside a chunk would run their own chunks in the same threads: that must
+    neither deadlock (checked with a timeout) nor change a number."""
+    import threading
+
+    import customer_value.clv._common as common
+
+    sl = slice(0, 20_000)
+    args = [pareto_data[k][sl] for k in ("x", "t_x", "T")] + [spend_fit[0][sl]]
+    single = predict_clv(*args, pareto_fit, spend_fit[1], horizon_months=12, margin_rate=0.3)
+    monkeypatch.setattr(common, "N_THREADS", 2)
+    monkeypatch.setattr(common, "_PARALLEL_MIN_ROWS", 1000)
+    monkeypatch.setattr(pareto_module, "_PARALLEL_SERIES_ROWS", 100)
+    result = {}
+    worker = threading.Thread(
+        target=lambda: result.update(
+            threaded=predict_clv(*args, pareto_fit, spend_fit[1], horizon_months=12, margin_rate=0.3)
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "threaded predict_clv did not finish (deadlock)"
+    np.testing.assert_array_equal(result["threaded"].predicted_clv, single.predicted_clv)
+    np.testing.assert_array_equal(result["threaded"].probability_alive, single.probability_alive)
+
+
 # --------------------------------------------------------------------------- registry, predict_clv, tables
 
 
