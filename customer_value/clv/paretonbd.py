@@ -168,16 +168,17 @@ def _tail_by_quadrature(
     y0 = np.log(m + tau)
 
     def log_h(y: FloatArray) -> FloatArray:
-        return _col(1.0 - e_m, y) * y - _col(e_M, y) * np.logaddexp(log_delta, y)
+        return (1.0 - e_m) * y - e_M * np.logaddexp(log_delta, y)
+
+    def at_nodes(y: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
+        log_m_plus_delta = np.logaddexp(log_delta, y)  # log(M + u)
+        log_values = (1.0 - e_m)[:, None] * y - e_M[:, None] * log_m_plus_delta
+        return log_values, [y, log_m_plus_delta, np.exp(-log_m_plus_delta)]
 
     with np.errstate(divide="ignore", invalid="ignore"):
         y_star = np.where(e_m < 1.0, log_delta + np.log((1.0 - e_m) / a), -np.inf)
     log_j, (mean_y, mean_log, mean_inv) = log_concave_integral(
-        log_h,
-        y0,
-        np.full(len(y0), np.inf),
-        np.maximum(y0, y_star),
-        [lambda y: y, lambda y: np.logaddexp(log_delta, y), lambda y: np.exp(-np.logaddexp(log_delta, y))],
+        log_h, y0, np.full(len(y0), np.inf), np.maximum(y0, y_star), at_nodes
     )
     d_delta = -e_M * mean_inv
     d_y0 = -np.exp(log_h(y0) - log_j)  # lower limit: -h(y0) / J

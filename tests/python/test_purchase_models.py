@@ -215,6 +215,7 @@ def test_expected_histogram_matches_simulated_customers(simulate, fit_class, par
 def lifetimes_mbg(mbg_data):
     lifetimes = pytest.importorskip("lifetimes")
     sl = slice(0, 10_000)
+    np.random.seed(0)  # lifetimes draws its starting point from numpy's global generator
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitter = lifetimes.ModifiedBetaGeoFitter(penalizer_coef=0.0).fit(
@@ -225,12 +226,16 @@ def lifetimes_mbg(mbg_data):
 
 @pytest.fixture(scope="module")
 def lifetimes_pareto(pareto_data):
+    """lifetimes' ParetoNBDFitter optimises by Nelder-Mead from a random start; with its
+    default tolerance (1e-4) it stops up to a quarter of a standard error short of the
+    optimum, so it runs here to 1e-10 (seeded)."""
     lifetimes = pytest.importorskip("lifetimes")
-    sl = slice(0, 10_000)
+    sl = slice(0, 5_000)
+    np.random.seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitter = lifetimes.ParetoNBDFitter(penalizer_coef=0.0).fit(
-            pareto_data["x"][sl], pareto_data["t_x"][sl], pareto_data["T"][sl]
+            pareto_data["x"][sl], pareto_data["t_x"][sl], pareto_data["T"][sl], tol=1e-10, maxiter=20_000
         )
     return fitter, sl
 
@@ -275,13 +280,10 @@ def test_paretonbd_matches_lifetimes(lifetimes_pareto, pareto_data):
     fitter, sl = lifetimes_pareto
     x, t_x, T = (pareto_data[k][sl] for k in ("x", "t_x", "T"))
     ours = fit_paretonbd(x, t_x, T)
-    # lifetimes optimises by Nelder-Mead (tol 1e-4): parameters agree to its precision,
-    # and its optimum is not better than ours
     for name in TRUE_PARETO:
-        assert getattr(ours, name) == pytest.approx(fitter.params_[name], rel=2e-3)
+        assert getattr(ours, name) == pytest.approx(fitter.params_[name], rel=1e-5)
     theirs = -fitter._negative_log_likelihood_ + np.log(fitter._scale) * x.sum()  # lifetimes divides by mean weight
-    assert ours.log_likelihood >= theirs - 1e-6 * abs(theirs)
-    assert ours.log_likelihood == pytest.approx(theirs, rel=1e-7)
+    assert ours.log_likelihood == pytest.approx(theirs, rel=1e-10)
     same = _with_params(fitter, ours.params)
     their_ll = -same._negative_log_likelihood(
         [ours.r, ours.alpha, ours.s, ours.beta], x, t_x, T, np.ones(len(x)), 0.0
