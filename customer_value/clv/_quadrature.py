@@ -140,3 +140,34 @@ def decreasing_root(
         if np.all(hi - lo <= 1e-12 * (1.0 + np.abs(mid))):
             break
     return 0.5 * (lo + hi)
+
+
+def segmented_log_cumsum(log_values: FloatArray, segment_start: np.ndarray) -> FloatArray:
+    """``log(cumsum(exp(v)))`` restarted at every segment: row i gets the log of the sum of
+    exp(log_values) from the start of its segment (a row where ``segment_start`` is True)
+    to i.  ``log_values`` is ``(n,)`` or ``(n, c)`` (c columns summed independently).
+
+    ``np.logaddexp.accumulate`` on segments laid out as rows of a 2-D block, one block per
+    power-of-two length class (so padding at most doubles the work); no exp of large
+    values, no underflow, no subtraction.
+    """
+    values = np.asarray(log_values, dtype=np.float64)
+    n = len(values)
+    out = np.empty_like(values)
+    if n == 0:
+        return out
+    starts = np.flatnonzero(segment_start)
+    lengths = np.diff(np.r_[starts, n])
+    length_class = np.ceil(np.log2(lengths)).astype(np.int64)
+    for cls in np.unique(length_class):
+        segments = np.flatnonzero(length_class == cls)
+        width = int(lengths[segments].max())
+        offsets = np.arange(width)
+        rows = starts[segments][:, None] + offsets[None, :]
+        inside = offsets[None, :] < lengths[segments][:, None]
+        block = values[np.where(inside, rows, 0)]
+        block[~inside] = -np.inf
+        with np.errstate(invalid="ignore"):
+            running = np.logaddexp.accumulate(block, axis=1)
+        out[rows[inside]] = running[inside]
+    return out
