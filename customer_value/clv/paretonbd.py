@@ -26,10 +26,12 @@ alpha >= beta and alpha < beta), Euler's transformation gives::
     J = (M+tau)^-e_M (m+tau)^(1-e_m) / a * 2F1(1, e_M; a+1; z)
 
 whose series has positive terms, each at most z times the previous.  It is summed with
-the derivatives of every term (analytic gradients) for z <= 0.9; beyond (alpha and beta
-an order of magnitude apart and tau small) J is integrated directly in
-y = log(m + u), where the integrand is log-concave (:mod:`customer_value.clv._quadrature`).
-scipy's ``hyp2f1`` is not used: it returns NaN or inf in parts of this parameter space.
+the derivatives of every term (analytic gradients) for z <= 0.9.  Beyond (alpha and
+beta an order of magnitude apart and tau small) J is integrated in y = log(m + u),
+where the integrand is log-concave (:mod:`customer_value.clv._quadrature`), or, for the
+many rows of one x, chained along tau from such a row by short Gauss-Legendre stretches
+(:func:`log_tail_integral`).  scipy's ``hyp2f1`` is not used: it returns NaN or inf in
+parts of this parameter space.
 
 P(alive | x, t_x, T) = (alpha+T)^-(r+x) (beta+T)^-s / [s J(t_x) + (r+x) J(T)], and given
 alive lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T), so the expected purchases in
