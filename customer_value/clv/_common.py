@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ _PARALLEL_MIN_ROWS = 100_000
 #: machine and with any CLV_THREADS.
 _PARALLEL_CHUNKS = 4
 _executor: ThreadPoolExecutor | None = None
+_THREAD_PREFIX = "clv-chunk"
 _T = TypeVar("_T")
 
 
@@ -91,16 +93,19 @@ def chunked_map(fn: Callable[[slice], _T], n: int, min_rows: int | None = None) 
     (``min_rows`` or more; default ``_PARALLEL_MIN_ROWS``, for cheap per-row work).
 
     The split depends on n only (never on the number of threads), and the results come
-    back in chunk order, so that sums over them do not change with the thread count."""
+    back in chunk order, so that sums over them do not change with the thread count.
+    Called from inside one of its own chunks (e.g. a Pareto/NBD tail integral within a
+    chunk of predict_clv) it runs the chunks in the calling thread: the pool's threads
+    are busy with the outer chunks, and waiting for them would deadlock."""
     global _executor
     if n < (_PARALLEL_MIN_ROWS if min_rows is None else min_rows):
         return [fn(slice(0, n))]
     bounds = np.linspace(0, n, _PARALLEL_CHUNKS + 1).astype(int)
     slices = [slice(bounds[i], bounds[i + 1]) for i in range(_PARALLEL_CHUNKS)]
-    if N_THREADS == 1:
+    if N_THREADS == 1 or threading.current_thread().name.startswith(_THREAD_PREFIX):
         return [fn(s) for s in slices]
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=N_THREADS, thread_name_prefix="clv")
+        _executor = ThreadPoolExecutor(max_workers=N_THREADS, thread_name_prefix=_THREAD_PREFIX)
     return list(_executor.map(fn, slices))
 
 

@@ -13,7 +13,7 @@ whenever the data cannot identify the model.  The models only supply their likel
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
@@ -151,6 +151,33 @@ class PurchaseFitMixin:
         if not self.converged:
             raise ModelNotFittedError(f"{self.MODEL_LABEL} model not fitted: {self.message}")
         return tuple(getattr(self, name) for name in self.PARAM_NAMES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurchaseFitFields(PurchaseFitMixin):
+    """What a purchase model's fit result holds besides its parameters, which the model's
+    subclass declares (positional, first).  These fields are keyword-only; they mean
+    what they mean in :class:`customer_value.clv.BgNbdFit` (which declares its own, for
+    positional construction): when ``converged`` is False the parameters are NaN and
+    ``message`` says why, and ``log_likelihood`` is the total in weeks, without penalty."""
+
+    log_likelihood: float
+    n_customers: int
+    converged: bool
+    message: str
+    #: sum of the weights of the customers used (== n_customers without weights)
+    total_weight: float = 0.0
+    #: rows dropped as invalid (non-finite, negative, non-integer x, t_x > T, weight <= 0)
+    n_excluded: int = 0
+    #: distinct (x, t_x, T) combinations the likelihood was evaluated on
+    n_distinct: int = 0
+    #: asymptotic standard errors (delta method from the log-parameters); None when not converged
+    standard_errors: dict[str, float] | None = field(default=None, compare=False)
+    penalizer: float = 0.0
+    iterations: int = 0
+    #: asymptotic covariance of the log-parameters (in PARAM_NAMES order; the same in any
+    #: time unit); None when not converged
+    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
 
 # --------------------------------------------------------------------------- the fit
@@ -328,22 +355,24 @@ def purchases_by_period(
     x: ArrayLike,
     t_x: ArrayLike,
     T: ArrayLike,
+    fit: PurchaseFitMixin,
     period_ends_weeks: ArrayLike,
-    probability_alive: Callable[[FloatArray, FloatArray, FloatArray], FloatArray],
-    cumulative_if_alive_by_pair: Callable[[FloatArray, FloatArray, FloatArray], tuple[np.ndarray, FloatArray]],
+    probability_alive_raw: Callable[..., FloatArray],
+    cumulative_if_alive_by_pair: Callable[..., tuple[np.ndarray, FloatArray]],
 ) -> FloatArray:
     """Expected purchases per period, ``(n_customers, n_periods)``, for any purchase model
     whose conditional expectation is P(alive | x, t_x, T) times a cumulative expectation
     given alive that depends on (x, T) only (true of BG/NBD, MBG/NBD and Pareto/NBD).
 
-    ``probability_alive(x, t_x, T)`` and ``cumulative_if_alive_by_pair(x, T, ends)`` (the
-    latter returning ``(pair index per row, matrix[n_pairs, n_periods])``) are the
-    model's, with its parameters bound.  Column k is E[purchases in (T + end[k-1],
-    T + end[k]]] with end[-1] = 0."""
+    ``probability_alive_raw(x, t_x, T, *params)`` and ``cumulative_if_alive_by_pair(x, T,
+    ends, params)`` (returning ``(pair index per row, matrix[n_pairs, n_periods])``) are
+    the model's.  Column k is E[purchases in (T + end[k-1], T + end[k]]] with end[-1] = 0.
+    Raises :class:`ModelNotFittedError` for a fit that did not converge."""
+    params = fit.require_fitted()
     xa, ta, Ta = validated_summary(x, t_x, T)
     ends = validated_period_ends(period_ends_weeks)
     if len(ends) == 0 or len(xa) == 0:
         return np.zeros((len(xa), len(ends)))
-    inverse, cum = cumulative_if_alive_by_pair(xa, Ta, ends)
+    inverse, cum = cumulative_if_alive_by_pair(xa, Ta, ends, params)
     inc = np.diff(cum, axis=1, prepend=0.0)
-    return probability_alive(xa, ta, Ta)[:, None] * inc[inverse]
+    return probability_alive_raw(xa, ta, Ta, *params)[:, None] * inc[inverse]

@@ -22,10 +22,13 @@ from ._common import FloatArray
 
 #: log h at the window ends is this far below its maximum
 DROP = 42.0
-_NODES = 16  # Gauss-Legendre nodes per panel
-_PANELS = 12  # panels on each side of the mode
-_GROWTH = 1.35  # ratio of consecutive panel lengths away from the mode
+_NODES = 12  # Gauss-Legendre nodes per panel
+_PANELS = 10  # panels on each side of the mode
+_GROWTH = 1.45  # ratio of consecutive panel lengths away from the mode
 _GL_X, _GL_W = leggauss(_NODES)
+#: the window's ends need not be exact (h is below e^-DROP of its peak there): the
+#: bracket is halved this many times
+_BISECTIONS = 24
 
 
 def _panel_fractions() -> FloatArray:
@@ -64,7 +67,7 @@ def _window_end(
         step = np.where(grow, 2.0 * step, step)
         todo &= ~below
     outside = np.minimum(step, span)
-    for _ in range(60):
+    for _ in range(_BISECTIONS):
         mid = 0.5 * (inside + outside)
         below = log_h(y_c + direction * mid) < level
         outside = np.where(below, mid, outside)
@@ -77,14 +80,15 @@ def log_concave_integral(
     y_min: FloatArray,
     y_max: FloatArray,
     y_mode: FloatArray,
-    weight_functions: Sequence[Callable[[FloatArray], FloatArray]] = (),
+    at_nodes: Callable[[FloatArray], tuple[FloatArray, Sequence[FloatArray]]] | None = None,
 ) -> tuple[FloatArray, list[FloatArray]]:
     """``log ∫ h`` over [y_min, y_max] (either end may be infinite) for log-concave h,
-    and ``∫ g h / ∫ h`` for each of ``weight_functions``.
+    and ``∫ g h / ∫ h`` for weight functions g.
 
-    ``log_h(y)`` and the ``g(y)`` take a ``(n, k)`` array of points of the n rows (row i's
-    parameters broadcast from shape ``(n, 1)``) and also accept ``(n,)``.  ``y_mode`` is
-    where h is largest on [y_min, y_max] (an end when h is monotone there).
+    ``log_h(y)`` takes a ``(n,)`` array (one point per row).  ``at_nodes(y)`` takes the
+    ``(n, k)`` quadrature nodes and returns ``(log_h(y), [g_1(y), g_2(y), ...])``, so that
+    the weight functions share work with log h (default: log h alone, no weights).
+    ``y_mode`` is where h is largest on [y_min, y_max] (an end when h is monotone there).
     """
     n = len(y_mode)
     y_c = np.clip(y_mode, y_min, y_max)
@@ -104,10 +108,11 @@ def log_concave_integral(
         weights_list.append((np.abs(half)[:, :, None] * _GL_W[None, None, :]).reshape(n, -1))
     y = np.concatenate(nodes_list, axis=1)
     w = np.concatenate(weights_list, axis=1)
+    log_values, weights = (log_h(y), []) if at_nodes is None else at_nodes(y)
     with np.errstate(under="ignore"):
-        h = w * np.exp(log_h(y) - l_c[:, None])
+        h = w * np.exp(log_values - l_c[:, None])
     total = h.sum(axis=1)
-    means = [(g(y) * h).sum(axis=1) / total for g in weight_functions]
+    means = [(g * h).sum(axis=1) / total for g in weights]
     return l_c + np.log(total), means
 
 
@@ -135,3 +140,34 @@ def decreasing_root(
         if np.all(hi - lo <= 1e-12 * (1.0 + np.abs(mid))):
             break
     return 0.5 * (lo + hi)
+
+
+def segmented_log_cumsum(log_values: FloatArray, segment_start: np.ndarray) -> FloatArray:
+    """``log(cumsum(exp(v)))`` restarted at every segment: row i gets the log of the sum of
+    exp(log_values) from the start of its segment (a row where ``segment_start`` is True)
+    to i.  ``log_values`` is ``(n,)`` or ``(n, c)`` (c columns summed independently).
+
+    ``np.logaddexp.accumulate`` on segments laid out as rows of a 2-D block, one block per
+    power-of-two length class (so padding at most doubles the work); no exp of large
+    values, no underflow, no subtraction.
+    """
+    values = np.asarray(log_values, dtype=np.float64)
+    n = len(values)
+    out = np.empty_like(values)
+    if n == 0:
+        return out
+    starts = np.flatnonzero(segment_start)
+    lengths = np.diff(np.r_[starts, n])
+    length_class = np.ceil(np.log2(lengths)).astype(np.int64)
+    for cls in np.unique(length_class):
+        segments = np.flatnonzero(length_class == cls)
+        width = int(lengths[segments].max())
+        offsets = np.arange(width)
+        rows = starts[segments][:, None] + offsets[None, :]
+        inside = offsets[None, :] < lengths[segments][:, None]
+        block = values[np.where(inside, rows, 0)]
+        block[~inside] = -np.inf
+        with np.errstate(invalid="ignore"):
+            running = np.logaddexp.accumulate(block, axis=1)
+        out[rows[inside]] = running[inside]
+    return out

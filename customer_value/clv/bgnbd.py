@@ -463,15 +463,7 @@ def bgnbd_expected_purchases_by_period(
     E[purchases in (T + end[k-1], T + end[k]]] with end[-1] = 0, i.e. the increments of
     the cumulative eq. 10.  Rows sum to ``bgnbd_expected_purchases(end[-1], ...)``.
     """
-    params = fit.require_fitted()
-    return purchases_by_period(
-        x,
-        t_x,
-        T,
-        period_ends_weeks,
-        lambda xa, ta, Ta: probability_alive_raw(xa, ta, Ta, *params),
-        lambda xa, Ta, ends: cumulative_if_alive_by_pair(xa, Ta, ends, params),
-    )
+    return purchases_by_period(x, t_x, T, fit, period_ends_weeks, probability_alive_raw, cumulative_if_alive_by_pair)
 
 
 # --------------------------------------------------------------------------- model fit

@@ -24,7 +24,7 @@ and P(alive) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)) for every x.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -34,7 +34,7 @@ from scipy.special import expit
 from . import bgnbd
 from ._common import MIN_CUSTOMERS, FloatArray, blas_single_threaded, coerce_weights
 from ._purchase_common import (
-    PurchaseFitMixin,
+    PurchaseFitFields,
     PurchaseLikelihood,
     fit_purchase_model,
     purchases_by_period,
@@ -49,7 +49,7 @@ _WARM_START_ROWS = 50_000
 
 
 @dataclass(frozen=True)
-class MbgNbdFit(PurchaseFitMixin):
+class MbgNbdFit(PurchaseFitFields):
     """Result of :func:`fit_mbgnbd`; the same fields and guarantees as
     :class:`customer_value.clv.BgNbdFit` (NaN parameters, ``converged=False`` and the
     reason in ``message`` when not fitted; ``log_likelihood`` the total in weeks)."""
@@ -58,22 +58,6 @@ class MbgNbdFit(PurchaseFitMixin):
     alpha: float
     a: float
     b: float
-    log_likelihood: float
-    n_customers: int
-    converged: bool
-    message: str
-    #: sum of the weights of the customers used (== n_customers without weights)
-    total_weight: float = 0.0
-    #: rows dropped as invalid (non-finite, negative, non-integer x, t_x > T, weight <= 0)
-    n_excluded: int = 0
-    #: distinct (x, t_x, T) combinations the likelihood was evaluated on
-    n_distinct: int = 0
-    #: asymptotic standard errors (delta method from the log-parameters); None when not converged
-    standard_errors: dict[str, float] | None = field(default=None, compare=False)
-    penalizer: float = 0.0
-    iterations: int = 0
-    #: asymptotic covariance of (log r, log alpha, log a, log b); None when not converged
-    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
     PARAM_NAMES: ClassVar[tuple[str, ...]] = _PARAM_NAMES
     MODEL_LABEL: ClassVar[str] = "MBG/NBD"
@@ -197,15 +181,7 @@ def mbgnbd_expected_purchases_by_period(
     """Expected purchases per period, shape ``(n_customers, n_periods)``: column k is
     E[purchases in (T + end[k-1], T + end[k]]] with end[-1] = 0, as
     :func:`customer_value.clv.bgnbd_expected_purchases_by_period`."""
-    params = fit.require_fitted()
-    return purchases_by_period(
-        x,
-        t_x,
-        T,
-        period_ends_weeks,
-        lambda xa, ta, Ta: probability_alive_raw(xa, ta, Ta, *params),
-        lambda xa, Ta, ends: cumulative_if_alive_by_pair(xa, Ta, ends, params),
-    )
+    return purchases_by_period(x, t_x, T, fit, period_ends_weeks, probability_alive_raw, cumulative_if_alive_by_pair)
 
 
 def mbgnbd_probability_of_purchases(x: ArrayLike, t: ArrayLike, fit: MbgNbdFit) -> FloatArray:

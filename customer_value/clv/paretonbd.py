@@ -26,10 +26,12 @@ alpha >= beta and alpha < beta), Euler's transformation gives::
     J = (M+tau)^-e_M (m+tau)^(1-e_m) / a * 2F1(1, e_M; a+1; z)
 
 whose series has positive terms, each at most z times the previous.  It is summed with
-the derivatives of every term (analytic gradients) for z <= 0.9; beyond (alpha and beta
-an order of magnitude apart and tau small) J is integrated directly in
-y = log(m + u), where the integrand is log-concave (:mod:`customer_value.clv._quadrature`).
-scipy's ``hyp2f1`` is not used: it returns NaN or inf in parts of this parameter space.
+the derivatives of every term (analytic gradients) for z <= 0.9.  Beyond (alpha and
+beta an order of magnitude apart and tau small) J is integrated in y = log(m + u),
+where the integrand is log-concave (:mod:`customer_value.clv._quadrature`), or, for the
+many rows of one x, chained along tau from such a row by short Gauss-Legendre stretches
+(:func:`log_tail_integral`).  scipy's ``hyp2f1`` is not used: it returns NaN or inf in
+parts of this parameter space.
 
 P(alive | x, t_x, T) = (alpha+T)^-(r+x) (beta+T)^-s / [s J(t_x) + (r+x) J(T)], and given
 alive lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T), so the expected purchases in
@@ -38,10 +40,11 @@ alive lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T), so the expected purch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
+from numpy.polynomial.legendre import leggauss
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, exprel, gammaln
 
@@ -56,7 +59,7 @@ from ._common import (
     vdot,
 )
 from ._purchase_common import (
-    PurchaseFitMixin,
+    PurchaseFitFields,
     PurchaseLikelihood,
     fit_purchase_model,
     purchases_by_period,
@@ -65,19 +68,25 @@ from ._purchase_common import (
     validated_horizon,
     validated_summary,
 )
-from ._quadrature import decreasing_root, log_concave_integral
+from ._quadrature import decreasing_root, log_concave_integral, segmented_log_cumsum
 
 _PARAM_NAMES = ("r", "alpha", "s", "beta")
 _WARM_START_ROWS = 50_000
 #: above this z the hypergeometric series gives way to quadrature (series: <= ~400 terms)
 _Z_SERIES = 0.9
 _SERIES_MAX_TERMS = 100_000
+#: a row's tail integral is chained from the next larger tau's when the integrand changes
+#: by at most this many nats between the two and the stretch is at most this fraction of
+#: the distance to the nearest singularity (8-point Gauss-Legendre then exact to ~1e-17)
+_PIECE_MAX_LOG_CHANGE = 2.0
+_PIECE_MAX_REACH = 0.25
+_PIECE_X, _PIECE_W = leggauss(8)
 #: series over at least this many rows run in threads (tens of terms per row)
 _PARALLEL_SERIES_ROWS = 4096
 
 
 @dataclass(frozen=True)
-class ParetoNbdFit(PurchaseFitMixin):
+class ParetoNbdFit(PurchaseFitFields):
     """Result of :func:`fit_paretonbd`; the same fields and guarantees as
     :class:`customer_value.clv.BgNbdFit`, with the dropout parameters s and beta (the
     Gamma shape and rate, beta in weeks, of the customers' death rates) for a and b."""
@@ -86,22 +95,6 @@ class ParetoNbdFit(PurchaseFitMixin):
     alpha: float
     s: float
     beta: float
-    log_likelihood: float
-    n_customers: int
-    converged: bool
-    message: str
-    #: sum of the weights of the customers used (== n_customers without weights)
-    total_weight: float = 0.0
-    #: rows dropped as invalid (non-finite, negative, non-integer x, t_x > T, weight <= 0)
-    n_excluded: int = 0
-    #: distinct (x, t_x, T) combinations the likelihood was evaluated on
-    n_distinct: int = 0
-    #: asymptotic standard errors (delta method from the log-parameters); None when not converged
-    standard_errors: dict[str, float] | None = field(default=None, compare=False)
-    penalizer: float = 0.0
-    iterations: int = 0
-    #: asymptotic covariance of (log r, log alpha, log s, log beta); None when not converged
-    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
     PARAM_NAMES: ClassVar[tuple[str, ...]] = _PARAM_NAMES
     MODEL_LABEL: ClassVar[str] = "Pareto/NBD"
@@ -184,30 +177,27 @@ def _tail_by_quadrature(
     y0 = np.log(m + tau)
 
     def log_h(y: FloatArray) -> FloatArray:
-        return _col(1.0 - e_m, y) * y - _col(e_M, y) * np.logaddexp(log_delta, y)
+        return (1.0 - e_m) * y - e_M * np.logaddexp(log_delta, y)
+
+    def at_nodes(y: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
+        log_m_plus_delta = np.logaddexp(log_delta, y)  # log(M + u)
+        log_values = (1.0 - e_m)[:, None] * y - e_M[:, None] * log_m_plus_delta
+        return log_values, [y, log_m_plus_delta, np.exp(-log_m_plus_delta)]
 
     with np.errstate(divide="ignore", invalid="ignore"):
         y_star = np.where(e_m < 1.0, log_delta + np.log((1.0 - e_m) / a), -np.inf)
     log_j, (mean_y, mean_log, mean_inv) = log_concave_integral(
-        log_h,
-        y0,
-        np.full(len(y0), np.inf),
-        np.maximum(y0, y_star),
-        [lambda y: y, lambda y: np.logaddexp(log_delta, y), lambda y: np.exp(-np.logaddexp(log_delta, y))],
+        log_h, y0, np.full(len(y0), np.inf), np.maximum(y0, y_star), at_nodes
     )
     d_delta = -e_M * mean_inv
     d_y0 = -np.exp(log_h(y0) - log_j)  # lower limit: -h(y0) / J
     return log_j, -mean_y, -mean_log, -d_delta + d_y0 / (m + tau), d_delta
 
 
-def log_tail_integral(
-    tau: FloatArray, e_alpha: FloatArray, e_beta: FloatArray, alpha: float, beta: float, gradient: bool = True
+def _direct_tail_integral(
+    tau: FloatArray, e_alpha: FloatArray, e_beta: FloatArray, alpha: float, beta: float, gradient: bool
 ) -> TailIntegral:
-    """``log J(tau) = log int_tau^inf (alpha+u)^-e_alpha (beta+u)^-e_beta du`` per row
-    (e_alpha, e_beta > 0 with e_alpha + e_beta > 1; tau >= 0), and with ``gradient`` its
-    derivatives with respect to e_alpha, e_beta, alpha and beta.  See the module
-    docstring for the method (series for z <= 0.9, quadrature beyond)."""
-    tau, e_alpha, e_beta = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(tau, e_alpha, e_beta))
+    """:func:`log_tail_integral` row by row: the series for z <= 0.9, quadrature beyond."""
     swapped = alpha < beta
     M, m = (beta, alpha) if swapped else (alpha, beta)
     e_M, e_m = (e_beta, e_alpha) if swapped else (e_alpha, e_beta)
@@ -273,6 +263,94 @@ def _two_tail_integrals(
 
 def _tail_fields(j: TailIntegral) -> tuple[FloatArray | None, ...]:
     return (j.log, j.d_e_alpha, j.d_e_beta, j.d_alpha, j.d_beta)
+
+
+def log_tail_integral(
+    tau: FloatArray, e_alpha: FloatArray, e_beta: FloatArray, alpha: float, beta: float, gradient: bool = True
+) -> TailIntegral:
+    """``log J(tau) = log int_tau^inf (alpha+u)^-e_alpha (beta+u)^-e_beta du`` per row
+    (e_alpha, e_beta > 0 with e_alpha + e_beta > 1; tau >= 0), and with ``gradient`` its
+    derivatives with respect to e_alpha, e_beta, alpha and beta.
+
+    Rows with z <= 0.9 are summed as the hypergeometric series
+    (:func:`_direct_tail_integral`).  Beyond, where that would take quadrature (slow,
+    hundreds of points per row), rows with the same exponents (the same x) share one
+    integrand and differ only in where the tail starts: sorted by tau, each row's
+    integral is the next larger tau's plus the integral between the two, which over a
+    short stretch (the integrand changing by at most e^2, far from its singularities at
+    -alpha and -beta) is an 8-point Gauss-Legendre sum exact to double precision.  Each
+    chain starts from a row computed in full (the largest tau of its exponents, a
+    series row, or a row whose stretch is too long or too steep); the chains are summed
+    in log space (:func:`customer_value.clv._quadrature.segmented_log_cumsum`),
+    derivatives included.  Fits whose alpha and beta drift far apart (degenerate data)
+    stay fast that way.
+    """
+    tau, e_alpha, e_beta = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(tau, e_alpha, e_beta))
+    n = len(tau)
+    order = np.lexsort((-tau, e_beta, e_alpha))  # by exponents, tau descending within
+    ts, ea, eb = tau[order], e_alpha[order], e_beta[order]
+    new_pair = np.r_[True, (ea[1:] != ea[:-1]) | (eb[1:] != eb[:-1])] if n else np.zeros(0, dtype=bool)
+    upper = np.r_[np.inf, ts[:-1]] if n else ts  # the stretch of row i: [ts[i], ts[i-1]]
+    length = upper - ts
+    with np.errstate(invalid="ignore"):
+        change = ea * np.log1p(length / (alpha + ts)) + eb * np.log1p(length / (beta + ts))
+        short = (change <= _PIECE_MAX_LOG_CHANGE) & (length <= _PIECE_MAX_REACH * (min(alpha, beta) + ts))
+    series = abs(alpha - beta) / (max(alpha, beta) + ts) <= _Z_SERIES
+    anchor = new_pair | ~short | series
+    full = _direct_tail_integral(ts[anchor], ea[anchor], eb[anchor], alpha, beta, gradient)
+    fields: list[FloatArray | None] = [np.empty(n) for _ in range(5 if gradient else 1)]
+    piece = ~anchor
+    if not piece.any():  # every row computed in full
+        for out, column in zip(fields, _tail_fields(full)):
+            out[order] = column  # type: ignore[index]
+        return TailIntegral(*fields)  # type: ignore[arg-type]
+    columns = 5 if gradient else 1
+    values = np.empty((n, columns))
+    values[anchor] = np.column_stack([v for v in _tail_fields(full) if v is not None])
+    log_piece, piece_means = _stretch_integrals(ts[piece], upper[piece], ea[piece], eb[piece], alpha, beta)
+    values[piece, 0] = log_piece
+    if gradient:
+        values[piece, 1:] = np.column_stack(piece_means)
+    # chains: an anchor and the pieces after it; anchors with no piece after them stand alone
+    chained = piece | np.r_[piece[1:], False]
+    chain = values[chained]
+    if gradient:
+        # sums of value x d log value: positive and negative parts summed in log space
+        slopes = chain[:, 1:]
+        with np.errstate(divide="ignore"):
+            log_abs = chain[:, :1] + np.log(np.abs(slopes))
+        chain = np.column_stack([chain[:, 0], np.where(slopes > 0, log_abs, -np.inf), np.where(slopes < 0, log_abs, -np.inf)])
+    sums = segmented_log_cumsum(chain, anchor[chained])
+    values[chained, 0] = sums[:, 0]
+    if gradient:
+        values[chained, 1:] = np.exp(sums[:, 1:5] - sums[:, :1]) - np.exp(sums[:, 5:9] - sums[:, :1])
+    for out, column in zip(fields, values.T):
+        out[order] = column  # type: ignore[index]
+    return TailIntegral(*fields)  # type: ignore[arg-type]
+
+
+def _stretch_integrals(
+    lo: FloatArray, hi: FloatArray, e_alpha: FloatArray, e_beta: FloatArray, alpha: float, beta: float
+) -> tuple[FloatArray, list[FloatArray]]:
+    """log int_lo^hi (alpha+u)^-e_alpha (beta+u)^-e_beta du by 8-point Gauss-Legendre on
+    short stretches, and the integrand-weighted means of its log-derivatives with respect
+    to e_alpha, e_beta, alpha and beta."""
+    half = 0.5 * (hi - lo)
+    u = (lo + half)[:, None] + half[:, None] * _PIECE_X[None, :]
+    log_a, log_b = np.log(alpha + u), np.log(beta + u)
+    log_f = -e_alpha[:, None] * log_a - e_beta[:, None] * log_b
+    top = log_f[:, 0]  # the integrand falls with u: largest at the first node
+    weighted = _PIECE_W[None, :] * np.exp(log_f - top[:, None])
+    total = weighted.sum(axis=1)
+    with np.errstate(divide="ignore"):
+        log_integral = top + np.log(total * half)
+    means = [
+        -(weighted * log_a).sum(axis=1) / total,
+        -(weighted * log_b).sum(axis=1) / total,
+        -e_alpha * (weighted / (alpha + u)).sum(axis=1) / total,
+        -e_beta * (weighted / (beta + u)).sum(axis=1) / total,
+    ]
+    return log_integral, means
 
 
 # --------------------------------------------------------------------------- likelihood
@@ -521,15 +599,7 @@ def paretonbd_expected_purchases_by_period(
     """Expected purchases per period, shape ``(n_customers, n_periods)``: column k is
     E[purchases in (T + end[k-1], T + end[k]]] with end[-1] = 0, as
     :func:`customer_value.clv.bgnbd_expected_purchases_by_period`."""
-    params = fit.require_fitted()
-    return purchases_by_period(
-        x,
-        t_x,
-        T,
-        period_ends_weeks,
-        lambda xa, ta, Ta: probability_alive_raw(xa, ta, Ta, *params),
-        lambda xa, Ta, ends: cumulative_if_alive_by_pair(xa, Ta, ends, params),
-    )
+    return purchases_by_period(x, t_x, T, fit, period_ends_weeks, probability_alive_raw, cumulative_if_alive_by_pair)
 
 
 # --------------------------------------------------------------------------- model fit

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Union
 
 import numpy as np
@@ -72,6 +73,7 @@ class PurchaseModel:
     #: (T, T + end] | alive at T] on the distinct (x, T) pairs, as ``(pair index per row,
     #: matrix[n_pairs, n_periods])``; the conditional expectation is P(alive) times this
     cumulative_if_alive_by_pair: Callable[[FloatArray, FloatArray, FloatArray, tuple[float, ...]], tuple[np.ndarray, FloatArray]]
+
     def params_of(self, fit: PurchaseFit) -> tuple[float, ...]:
         """The fit's parameters in ``param_names`` order (NaN if not converged)."""
         return tuple(float(getattr(fit, name)) for name in self.param_names)
@@ -84,53 +86,40 @@ class PurchaseModel:
         return intervals.count_moments(self.name, t, x, T, alive, self.params_of(fit))
 
 
-BG_NBD = PurchaseModel(
-    name="bg_nbd",
-    label="BG/NBD",
-    param_names=BgNbdFit.PARAM_NAMES,
-    fit_class=BgNbdFit,
-    fit=bgnbd.fit_bgnbd,
-    log_likelihood=bgnbd.bgnbd_log_likelihood,
-    probability_alive=bgnbd.bgnbd_probability_alive,
-    expected_purchases=bgnbd.bgnbd_expected_purchases,
-    expected_purchases_by_period=bgnbd.bgnbd_expected_purchases_by_period,
-    probability_of_purchases=bgnbd.bgnbd_probability_of_purchases,
-    expected_repeat_purchase_counts=bgnbd.bgnbd_expected_repeat_purchase_counts,
-    probability_alive_raw=bgnbd.probability_alive_raw,
-    cumulative_if_alive_by_pair=bgnbd.cumulative_if_alive_by_pair,
-)
+def _from_module(
+    name: str,
+    label: str,
+    module: ModuleType,
+    prefix: str,
+    fit_class: type,
+) -> PurchaseModel:
+    """A model's parts from its module, where they follow one naming scheme:
+    ``fit_<prefix>``, ``<prefix>_<role>`` and the raw ``probability_alive_raw`` and
+    ``cumulative_if_alive_by_pair``."""
 
-MBG_NBD = PurchaseModel(
-    name="mbg_nbd",
-    label="MBG/NBD",
-    param_names=MbgNbdFit.PARAM_NAMES,
-    fit_class=MbgNbdFit,
-    fit=mbgnbd.fit_mbgnbd,
-    log_likelihood=mbgnbd.mbgnbd_log_likelihood,
-    probability_alive=mbgnbd.mbgnbd_probability_alive,
-    expected_purchases=mbgnbd.mbgnbd_expected_purchases,
-    expected_purchases_by_period=mbgnbd.mbgnbd_expected_purchases_by_period,
-    probability_of_purchases=mbgnbd.mbgnbd_probability_of_purchases,
-    expected_repeat_purchase_counts=mbgnbd.mbgnbd_expected_repeat_purchase_counts,
-    probability_alive_raw=mbgnbd.probability_alive_raw,
-    cumulative_if_alive_by_pair=mbgnbd.cumulative_if_alive_by_pair,
-)
+    def public(role: str) -> Any:
+        return getattr(module, f"{prefix}_{role}")
 
-PARETO_NBD = PurchaseModel(
-    name="pareto_nbd",
-    label="Pareto/NBD",
-    param_names=ParetoNbdFit.PARAM_NAMES,
-    fit_class=ParetoNbdFit,
-    fit=paretonbd.fit_paretonbd,
-    log_likelihood=paretonbd.paretonbd_log_likelihood,
-    probability_alive=paretonbd.paretonbd_probability_alive,
-    expected_purchases=paretonbd.paretonbd_expected_purchases,
-    expected_purchases_by_period=paretonbd.paretonbd_expected_purchases_by_period,
-    probability_of_purchases=paretonbd.paretonbd_probability_of_purchases,
-    expected_repeat_purchase_counts=paretonbd.paretonbd_expected_repeat_purchase_counts,
-    probability_alive_raw=paretonbd.probability_alive_raw,
-    cumulative_if_alive_by_pair=paretonbd.cumulative_if_alive_by_pair,
-)
+    return PurchaseModel(
+        name=name,
+        label=label,
+        param_names=fit_class.PARAM_NAMES,  # type: ignore[attr-defined]
+        fit_class=fit_class,
+        fit=getattr(module, f"fit_{prefix}"),
+        log_likelihood=public("log_likelihood"),
+        probability_alive=public("probability_alive"),
+        expected_purchases=public("expected_purchases"),
+        expected_purchases_by_period=public("expected_purchases_by_period"),
+        probability_of_purchases=public("probability_of_purchases"),
+        expected_repeat_purchase_counts=public("expected_repeat_purchase_counts"),
+        probability_alive_raw=module.probability_alive_raw,
+        cumulative_if_alive_by_pair=module.cumulative_if_alive_by_pair,
+    )
+
+
+BG_NBD = _from_module("bg_nbd", "BG/NBD", bgnbd, "bgnbd", BgNbdFit)
+MBG_NBD = _from_module("mbg_nbd", "MBG/NBD", mbgnbd, "mbgnbd", MbgNbdFit)
+PARETO_NBD = _from_module("pareto_nbd", "Pareto/NBD", paretonbd, "paretonbd", ParetoNbdFit)
 
 #: The purchase models by name (the model_name of their rows in the parameter tables).
 PURCHASE_MODELS: dict[str, PurchaseModel] = {m.name: m for m in (BG_NBD, MBG_NBD, PARETO_NBD)}
