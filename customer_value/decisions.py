@@ -204,6 +204,77 @@ def purchase_push_to_the_departed(database: Path) -> int:
         ).fetchone()[0]
 
 
+@dataclass(frozen=True)
+class IntervalCoverage:
+    """How often the CLV interval held: per band of the chance of buying nothing."""
+
+    band: str
+    customers: int
+    #: share whose actual discounted margin over the horizon lay inside [low, high]
+    coverage: float
+    below: float
+    above: float
+
+
+def interval_coverage(predictions: Path, later: Path) -> list[IntervalCoverage]:
+    """The CLV intervals of the build ``predictions`` against what the same customers
+    actually brought over its horizon, read from ``later``, a build of the same raw data
+    at an as_of_date at least the horizon later: each purchase day's net margin (refunds
+    against their purchase's day, as the models count them) in month m after as_of_date,
+    times the discount factor of month m. Bands by the interval's shape: central (the
+    chance of buying nothing is below 10 %), starting at 0, and [0, 0]."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{predictions.as_posix()}' as p (read_only)")
+        con.execute(f"attach '{later.as_posix()}' as l (read_only)")
+        rows = con.execute(
+            """
+            with settings as (select * from p.intermediate.int_analysis_settings),
+            months as (
+                select
+                    factors.month_number,
+                    factors.discount_factor,
+                    cast(settings.as_of_date + to_months(factors.month_number - 1) as date) as after_day,
+                    cast(settings.as_of_date + to_months(factors.month_number) as date) as up_to_day
+                from p.intermediate.int_discount_factors_computed as factors
+                cross join settings
+                where factors.month_number <= settings.clv_horizon_months
+            ),
+            actual as (
+                select days.customer_id, sum(days.net_margin * months.discount_factor) as actual_clv
+                from l.intermediate.int_purchase_days_aggregated as days
+                inner join months
+                    on days.purchase_day > months.after_day and days.purchase_day <= months.up_to_day
+                group by days.customer_id
+            ),
+            judged as (
+                select
+                    case
+                        when segments.predicted_clv_high = 0 then '[0, 0]: P(nothing) >= 80 %'
+                        when segments.predicted_clv_low = 0 then '[0, q80]: P(nothing) 10-80 %'
+                        else '[q10, q90]: P(nothing) < 10 %'
+                    end as band,
+                    round(coalesce(actual.actual_clv, 0), 2) as actual_clv,
+                    segments.predicted_clv_low,
+                    segments.predicted_clv_high
+                from p.marts.customer_segments as segments
+                left join actual
+                    on segments.customer_id = actual.customer_id
+                where not segments.is_prospect and segments.predicted_clv is not null
+            )
+            select
+                band,
+                count(*),
+                avg(case when actual_clv between predicted_clv_low and predicted_clv_high then 1.0 else 0.0 end),
+                avg(case when actual_clv < predicted_clv_low then 1.0 else 0.0 end),
+                avg(case when actual_clv > predicted_clv_high then 1.0 else 0.0 end)
+            from judged
+            group by rollup (band)
+            order by band nulls last
+            """
+        ).fetchall()
+    return [IntervalCoverage(band or "all", n, cov, below, above) for band, n, cov, below, above in rows]
+
+
 def markdown(scores: list[ListScore]) -> str:
     """The scores as a Markdown table (list / size / precision / recall / chance)."""
 

@@ -16,6 +16,7 @@
         'annual_discount_rate': ['number', 0, none, 'an annual rate'],
         'clv_min_customers': ['integer', 1, none, 'a number of customers'],
         'clv_holdout_months': ['integer', 1, none, 'months'],
+        'clv_selection_noise_z': ['number', 0, none, 'a number of standard errors'],
         'clv_interval_level': ['fraction_open', 0, 1, 'a probability'],
         'crv_horizon_months': ['integer', 0, none, 'months'],
         'would_have_joined_anyway_prior': ['number', 0, 1, 'a share'],

@@ -12,9 +12,15 @@ customers actually did, per model:
 * value: the same for the holdout's net revenue (``revenue_mae``, ``revenue_error_share``).
 
 ``selection_score`` is each error relative to the best model's, summed over purchases and
-revenue (2.0 for a model best at both); the lowest score wins, among the models that
-converged both on the calibration period and on the whole history (the fit the predictions
-use). A var (``clv_purchase_model``) can name a model instead. Without a usable holdout
+revenue (2.0 for a model best at both). Holdout errors are noisy: on a few thousand
+customers, or with one year to calibrate on, two models' mean errors can differ by less
+than chance. So a model whose per-customer errors are not worse than the lowest scorer's
+by more than ``noise_z`` standard errors of the paired difference, on purchases and on
+revenue (``purchases_excess_z``, ``revenue_excess_z``), is as good on the holdout
+(``is_within_noise``); among those, the one that explains the calibration period best
+(the highest log-likelihood: the three have four parameters each) predicts. Only models
+that converged both on the calibration period and on the whole history (the fit the
+predictions use) take part. A var (``clv_purchase_model``) can name a model instead. Without a usable holdout
 (too few customers before ``calibration_ends_on``, nobody repeating there) the comparison
 says why and BG/NBD, the project's reference model, is used if it converged.
 
@@ -73,6 +79,9 @@ COMPARISON_SCHEMA = pa.schema(
         ("revenue_error_share", pa.float64()),
         ("revenue_mae", pa.float64()),
         ("selection_score", pa.float64()),
+        ("purchases_excess_z", pa.float64()),
+        ("revenue_excess_z", pa.float64()),
+        ("is_within_noise", pa.bool_()),
         ("holdout_by_frequency", pa.list_(pa.struct(BY_FREQUENCY_FIELDS))),
     ]
 )
@@ -165,19 +174,45 @@ def _errors(predicted: FloatArray | None, actual: FloatArray) -> dict[str, float
     }
 
 
+def excess_z(errors: FloatArray, best_errors: FloatArray) -> float:
+    """How many standard errors a model's mean absolute error per customer lies above the
+    best model's, from the paired per-customer differences (0 when they are identical)."""
+    difference = np.abs(errors) - np.abs(best_errors)
+    mean = float(difference.mean())
+    spread = float(difference.std(ddof=1)) / np.sqrt(len(difference)) if len(difference) > 1 else 0.0
+    if spread == 0.0:
+        return 0.0 if mean == 0.0 else float(np.copysign(np.inf, mean))
+    return mean / spread
+
+
 def choose_model(
-    scores: dict[str, float | None], full_converged: dict[str, bool], requested: str, problem: str | None
+    scores: dict[str, float | None],
+    within_noise: dict[str, bool],
+    log_likelihoods: dict[str, float | None],
+    full_converged: dict[str, bool],
+    requested: str,
+    problem: str | None,
 ) -> tuple[str, str]:
-    """The model the predictions use and why: the var's, or the lowest selection score among
-    the models converged on both fits, or the reference model when the data cannot choose."""
+    """The model the predictions use and why: the var's; or, among the models converged on
+    both fits whose holdout errors are within noise of the lowest selection score's, the
+    highest calibration log-likelihood; or the reference model when the data cannot choose."""
     if requested != "auto":
         if full_converged.get(requested):
             return requested, f"named by var clv_purchase_model = {requested}"
         return requested, f"named by var clv_purchase_model = {requested}, but not fitted on the history up to as_of_date"
     eligible = {name: score for name, score in scores.items() if score is not None and full_converged.get(name)}
     if eligible:
-        best = min(eligible, key=lambda name: (eligible[name], list(PURCHASE_MODELS).index(name)))
-        return best, "lowest holdout error (selection_score) of the models fitted on both periods"
+        order = list(PURCHASE_MODELS)
+        best = min(eligible, key=lambda name: (eligible[name], order.index(name)))
+        tied = [name for name in eligible if within_noise.get(name)]
+        if len(tied) == 1:
+            return best, "lowest holdout error (selection_score), the others' clearly higher"
+        chosen = max(tied, key=lambda name: (log_likelihoods.get(name) or -np.inf, -order.index(name)))
+        others = ", ".join(PURCHASE_MODELS[name].label for name in tied if name != chosen)
+        return chosen, (
+            f"holdout errors within noise of the lowest (with {others}); "
+            "the highest log-likelihood on the calibration period"
+        )
     why = problem or "no model could be fitted on both the calibration period and the whole history"
     for name in (REFERENCE_MODEL, *PURCHASE_MODELS):
         if full_converged.get(name):
@@ -193,6 +228,7 @@ def comparison_table(
     min_customers: int,
     as_of_date: dt.date,
     calibration_ends_on: dt.date,
+    noise_z: float = 2.0,
 ) -> pa.Table:
     """One row per purchase model: its fit on the calibration period, its errors on the
     holdout, whether it is the one the predictions use and why, and (list column
@@ -217,9 +253,28 @@ def comparison_table(
             for name, e in fitted.items():
                 if best and e[part]["mae"] is not None:
                     scores[name] = (scores[name] or 0.0) + e[part]["mae"] / best
-    chosen, reason = choose_model(scores, full_converged, requested, problem)
-
     by_name = {r.name: r for r in results}
+    z_scores: dict[str, tuple[float | None, float | None]] = {name: (None, None) for name in PURCHASE_MODELS}
+    within_noise: dict[str, bool] = {}
+    compared = [name for name, score in scores.items() if score is not None]
+    if compared:
+        best = min(compared, key=lambda name: (scores[name], list(PURCHASE_MODELS).index(name)))
+        best_result = by_name[best]
+        for name in compared:
+            result = by_name[name]
+            z_purchases = excess_z(
+                result.predicted_purchases - data.holdout_purchases, best_result.predicted_purchases - data.holdout_purchases
+            )
+            z_revenue = None
+            if result.predicted_revenue is not None and best_result.predicted_revenue is not None:
+                z_revenue = excess_z(
+                    result.predicted_revenue - data.holdout_revenue, best_result.predicted_revenue - data.holdout_revenue
+                )
+            z_scores[name] = (z_purchases, z_revenue)
+            within_noise[name] = z_purchases < noise_z and (z_revenue is None or z_revenue < noise_z)
+    log_likelihoods = {r.name: float(r.fit.log_likelihood) if r.fit.converged else None for r in results}
+    chosen, reason = choose_model(scores, within_noise, log_likelihoods, full_converged, requested, problem)
+
     rows = []
     for name, model in PURCHASE_MODELS.items():
         result = by_name.get(name)
@@ -234,8 +289,12 @@ def comparison_table(
             why = f"not fitted on the calibration period: {fit.message}"
         elif not full_converged.get(name):
             why = "not fitted on the history up to as_of_date"
+        elif requested != "auto":
+            why = "not named by var clv_purchase_model"
+        elif within_noise.get(name):
+            why = "holdout errors within noise of the lowest, lower log-likelihood on the calibration period"
         else:
-            why = "higher holdout error" if requested == "auto" else "not named by var clv_purchase_model"
+            why = "holdout error clearly higher than the lowest"
         rows.append(
             {
                 "model_name": name,
@@ -259,6 +318,9 @@ def comparison_table(
                 "revenue_error_share": revenue_errors["error_share"],
                 "revenue_mae": revenue_errors["mae"],
                 "selection_score": scores[name],
+                "purchases_excess_z": z_scores[name][0],
+                "revenue_excess_z": z_scores[name][1],
+                "is_within_noise": within_noise.get(name),
                 "holdout_by_frequency": by_frequency(data, None if result is None else result.predicted_purchases),
             }
         )

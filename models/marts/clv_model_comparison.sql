@@ -30,6 +30,9 @@ final as (
         revenue_error_share,
         revenue_mae,
         selection_score,
+        purchases_excess_z,
+        revenue_excess_z,
+        is_within_noise,
         {{ built_at() }} as built_at
     from compared
 )

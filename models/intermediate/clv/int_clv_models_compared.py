@@ -1,7 +1,8 @@
 """Compare the purchase models on the user's own data and choose the one the predictions
 use (customer_value.clv.selection): each fitted on the history up to calibration_ends_on,
 scored on the holdout up to as_of_date (int_customers_holdout_summarised), chosen by the
-lowest holdout error unless var clv_purchase_model names one. One row per purchase model,
+lowest holdout error (among errors within var clv_selection_noise_z standard errors of it,
+the highest calibration log-likelihood) unless var clv_purchase_model names one. One row per purchase model,
 with its mean holdout purchases by calibration frequency as a list.
 """
 
@@ -28,4 +29,5 @@ def model(dbt, session):
         min_customers=int(settings["clv_min_customers"]),
         as_of_date=settings["as_of_date"],
         calibration_ends_on=settings["calibration_ends_on"],
+        noise_z=float(settings["clv_selection_noise_z"]),
     )

@@ -30,6 +30,7 @@ final as (
         cast({{ var('clv_min_customers') }} as integer) as clv_min_customers,
         '{{ var("clv_purchase_model") | lower | trim }}' as clv_purchase_model,
         cast({{ var('clv_holdout_months') }} as integer) as clv_holdout_months,
+        cast({{ var('clv_selection_noise_z') }} as double) as clv_selection_noise_z,
         cast({{ var('clv_interval_level') }} as double) as clv_interval_level,
         cast(as_of_date - to_months(cast({{ var('clv_holdout_months') }} as integer)) as date) as calibration_ends_on,
         cast({{ var('crv_horizon_months') }} as integer) as crv_horizon_months,
