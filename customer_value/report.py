@@ -523,17 +523,17 @@ def comparison_table(comparison: pd.DataFrame, currency: str) -> str:
         f"<tr{chosen_class if row.is_chosen else ''}><td>{esc(row.model_label)}</td>"
         f"<td class='number'>{number(row.predicted_holdout_purchases, ',.0f')}</td>"
         f"<td class='number'>{number(row.purchases_error_share, '+.1%')}</td>"
-        f"<td class='number'>{number(row.purchases_mae, '.3f')}</td>"
+        f"<td class='number'>{number(row.purchases_rmse, '.3f')}</td>"
         f"<td class='number'>{number(row.revenue_error_share, '+.1%')}</td>"
-        f"<td class='number'>{number(row.revenue_mae, ',.2f')}</td>"
+        f"<td class='number'>{number(row.revenue_rmse, ',.2f')}</td>"
         f"<td class='number'>{number(row.selection_score, '.3f')}</td>"
         f"<td>{'<strong>chosen</strong>: ' if row.is_chosen else ''}{esc(row.selection_reason)}</td></tr>"
         for row in comparison.itertuples()
     )
     return (
         "<table id='clv-model-comparison'><thead><tr><th>model</th><th class='number'>holdout purchases expected</th>"
-        "<th class='number'>error of the total</th><th class='number'>mean absolute error per customer</th>"
-        f"<th class='number'>revenue: error of the total</th><th class='number'>revenue: mean absolute error ({esc(currency)})</th>"
+        "<th class='number'>error of the total</th><th class='number'>root mean square error per customer</th>"
+        f"<th class='number'>revenue: error of the total</th><th class='number'>revenue: root mean square error ({esc(currency)})</th>"
         f"<th class='number'>selection score</th><th>decision</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 

@@ -7,18 +7,23 @@ asked how many purchase days each customer makes in the holdout that follows; Ga
 fitted on the same calibration period, turns purchases into revenue. Against what the
 customers actually did, per model:
 
-* purchases: the mean absolute error per customer (``purchases_mae``), its root mean
-  square (``purchases_rmse``) and the error of the total (``purchases_error_share``);
-* value: the same for the holdout's net revenue (``revenue_mae``, ``revenue_error_share``).
+* purchases: the root mean square error per customer (``purchases_rmse``), the mean
+  absolute error (``purchases_mae``) and the error of the total (``purchases_error_share``);
+* value: the same for the holdout's net revenue (``revenue_rmse``, ``revenue_mae``,
+  ``revenue_error_share``).
 
-``selection_score`` is each error relative to the best model's, summed over purchases and
-revenue (2.0 for a model best at both). Holdout errors are noisy: on a few thousand
-customers, or with one year to calibrate on, two models' mean errors can differ by less
-than chance. So a model whose per-customer errors are not worse than the lowest scorer's
-by more than ``noise_z`` standard errors of the paired difference, on purchases and on
-revenue (``purchases_excess_z``, ``revenue_excess_z``), is as good on the holdout
-(``is_within_noise``); among those, the one that explains the calibration period best
-(the highest log-likelihood: the three have four parameters each) predicts. Only models
+The models predict each customer's expected purchases and revenue, and the squared error
+is the loss whose best prediction is the expectation: the mean absolute error rewards
+predicting the median, which for customers who mostly buy nothing is 0, so it would
+favour whichever model predicts least. ``selection_score`` is each root mean square error
+relative to the best model's, summed over purchases and revenue (2.0 for a model best at
+both). Holdout errors are noisy: on a few thousand customers, or with one year to
+calibrate on, two models' errors can differ by less than chance. So a model whose
+per-customer squared errors exceed the lowest scorer's by less than ``noise_z`` standard
+errors of the paired difference, on purchases and on revenue (``purchases_excess_z``,
+``revenue_excess_z``), is as good on the holdout (``is_within_noise``); among those, the
+one that explains the calibration period best (the highest log-likelihood: the three
+have four parameters each) predicts. Only models
 that converged both on the calibration period and on the whole history (the fit the
 predictions use) take part. A var (``clv_purchase_model``) can name a model instead. Without a usable holdout
 (too few customers before ``calibration_ends_on``, nobody repeating there) the comparison
@@ -78,6 +83,7 @@ COMPARISON_SCHEMA = pa.schema(
         ("predicted_holdout_revenue", pa.float64()),
         ("revenue_error_share", pa.float64()),
         ("revenue_mae", pa.float64()),
+        ("revenue_rmse", pa.float64()),
         ("selection_score", pa.float64()),
         ("purchases_excess_z", pa.float64()),
         ("revenue_excess_z", pa.float64()),
@@ -175,9 +181,10 @@ def _errors(predicted: FloatArray | None, actual: FloatArray) -> dict[str, float
 
 
 def excess_z(errors: FloatArray, best_errors: FloatArray) -> float:
-    """How many standard errors a model's mean absolute error per customer lies above the
-    best model's, from the paired per-customer differences (0 when they are identical)."""
-    difference = np.abs(errors) - np.abs(best_errors)
+    """How many standard errors a model's mean squared error per customer lies above the
+    best model's, from the paired per-customer differences of the squared errors (0 when
+    they are identical)."""
+    difference = errors * errors - best_errors * best_errors
     mean = float(difference.mean())
     spread = float(difference.std(ddof=1)) / np.sqrt(len(difference)) if len(difference) > 1 else 0.0
     if spread == 0.0:
@@ -247,12 +254,12 @@ def comparison_table(
     }
     scores: dict[str, float | None] = {name: None for name in PURCHASE_MODELS}
     if problem is None:
-        fitted = {name: e for name, e in errors.items() if e[0]["mae"] is not None and full_converged.get(name)}
+        fitted = {name: e for name, e in errors.items() if e[0]["rmse"] is not None and full_converged.get(name)}
         for part in (0, 1):
-            best = min((e[part]["mae"] for e in fitted.values() if e[part]["mae"] is not None), default=None)
+            best = min((e[part]["rmse"] for e in fitted.values() if e[part]["rmse"] is not None), default=None)
             for name, e in fitted.items():
-                if best and e[part]["mae"] is not None:
-                    scores[name] = (scores[name] or 0.0) + e[part]["mae"] / best
+                if best and e[part]["rmse"] is not None:
+                    scores[name] = (scores[name] or 0.0) + e[part]["rmse"] / best
     by_name = {r.name: r for r in results}
     z_scores: dict[str, tuple[float | None, float | None]] = {name: (None, None) for name in PURCHASE_MODELS}
     within_noise: dict[str, bool] = {}
@@ -317,6 +324,7 @@ def comparison_table(
                 "predicted_holdout_revenue": revenue_errors["predicted"],
                 "revenue_error_share": revenue_errors["error_share"],
                 "revenue_mae": revenue_errors["mae"],
+                "revenue_rmse": revenue_errors["rmse"],
                 "selection_score": scores[name],
                 "purchases_excess_z": z_scores[name][0],
                 "revenue_excess_z": z_scores[name][1],

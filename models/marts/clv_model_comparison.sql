@@ -29,6 +29,7 @@ final as (
         predicted_holdout_revenue,
         revenue_error_share,
         revenue_mae,
+        revenue_rmse,
         selection_score,
         purchases_excess_z,
         revenue_excess_z,

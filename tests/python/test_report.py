@@ -184,12 +184,12 @@ def test_model_comparison_equals_the_mart(rendered):
     rows = rendered["page"].tables["clv-model-comparison"][1:]
     mart = query(
         rendered["serving_file"],
-        "select model_label, purchases_mae, revenue_mae, is_chosen from marts.clv_model_comparison order by model_name",
+        "select model_label, purchases_rmse, revenue_rmse, is_chosen from marts.clv_model_comparison order by model_name",
     )
     assert [cells[0] for _, cells in rows] == [label for label, *_ in mart]
-    for (_, cells), (_, purchases_mae, revenue_mae, chosen) in zip(rows, mart):
-        assert number(cells[3]) == pytest.approx(purchases_mae, abs=5e-4)
-        assert number(cells[5]) == pytest.approx(revenue_mae, abs=5e-3)
+    for (_, cells), (_, purchases_rmse, revenue_rmse, chosen) in zip(rows, mart):
+        assert number(cells[3]) == pytest.approx(purchases_rmse, abs=5e-4)
+        assert number(cells[5]) == pytest.approx(revenue_rmse, abs=5e-3)
         assert cells[7].startswith("chosen") == chosen
     assert sum(cells[7].startswith("chosen") for _, cells in rows) == 1
 
