@@ -22,12 +22,12 @@ calibrate on, two models' errors can differ by less than chance. So a model whos
 per-customer squared errors exceed the lowest scorer's by less than ``noise_z`` standard
 errors of the paired difference, on purchases and on revenue (``purchases_excess_z``,
 ``revenue_excess_z``), is as good on the holdout (``is_within_noise``); among those, the
-one that explains the calibration period best (the highest log-likelihood: the three
-have four parameters each) predicts. Only models
-that converged both on the calibration period and on the whole history (the fit the
-predictions use) take part. A var (``clv_purchase_model``) can name a model instead. Without a usable holdout
-(too few customers before ``calibration_ends_on``, nobody repeating there) the comparison
-says why and BG/NBD, the project's reference model, is used if it converged.
+one that explains the whole history best (the highest log-likelihood of the fit the
+predictions use: the three have four parameters each) predicts. Only models that
+converged both on the calibration period and on the whole history take part. A var
+(``clv_purchase_model``) can name a model instead. Without a usable holdout (too few
+customers before ``calibration_ends_on``, nobody repeating there) the comparison says why
+and BG/NBD, the project's reference model, is used if it converged.
 
 The result is ``marts.clv_model_comparison`` (one row per model) and, from its list
 column, ``marts.clv_holdout_by_frequency`` (mean holdout purchases by calibration
@@ -74,6 +74,7 @@ COMPARISON_SCHEMA = pa.schema(
         ("is_converged", pa.bool_()),
         ("fit_message", pa.string()),
         ("calibration_log_likelihood", pa.float64()),
+        ("history_log_likelihood", pa.float64()),
         ("actual_holdout_purchases", pa.float64()),
         ("predicted_holdout_purchases", pa.float64()),
         ("purchases_error_share", pa.float64()),
@@ -202,7 +203,8 @@ def choose_model(
 ) -> tuple[str, str]:
     """The model the predictions use and why: the var's; or, among the models converged on
     both fits whose holdout errors are within noise of the lowest selection score's, the
-    highest calibration log-likelihood; or the reference model when the data cannot choose."""
+    highest log-likelihood on the whole history (``log_likelihoods``); or the reference
+    model when the data cannot choose."""
     if requested != "auto":
         if full_converged.get(requested):
             return requested, f"named by var clv_purchase_model = {requested}"
@@ -218,7 +220,7 @@ def choose_model(
         others = ", ".join(PURCHASE_MODELS[name].label for name in tied if name != chosen)
         return chosen, (
             f"holdout errors within noise of the lowest (with {others}); "
-            "the highest log-likelihood on the calibration period"
+            "the highest log-likelihood on the whole history"
         )
     why = problem or "no model could be fitted on both the calibration period and the whole history"
     for name in (REFERENCE_MODEL, *PURCHASE_MODELS):
@@ -231,6 +233,7 @@ def comparison_table(
     data: HoldoutData,
     *,
     full_converged: dict[str, bool],
+    full_log_likelihoods: dict[str, float | None] | None = None,
     requested: str,
     min_customers: int,
     as_of_date: dt.date,
@@ -279,8 +282,8 @@ def comparison_table(
                 )
             z_scores[name] = (z_purchases, z_revenue)
             within_noise[name] = z_purchases < noise_z and (z_revenue is None or z_revenue < noise_z)
-    log_likelihoods = {r.name: float(r.fit.log_likelihood) if r.fit.converged else None for r in results}
-    chosen, reason = choose_model(scores, within_noise, log_likelihoods, full_converged, requested, problem)
+    history_log_likelihoods = full_log_likelihoods or {}
+    chosen, reason = choose_model(scores, within_noise, history_log_likelihoods, full_converged, requested, problem)
 
     rows = []
     for name, model in PURCHASE_MODELS.items():
@@ -299,7 +302,7 @@ def comparison_table(
         elif requested != "auto":
             why = "not named by var clv_purchase_model"
         elif within_noise.get(name):
-            why = "holdout errors within noise of the lowest, lower log-likelihood on the calibration period"
+            why = "holdout errors within noise of the lowest, lower log-likelihood on the whole history"
         else:
             why = "holdout error clearly higher than the lowest"
         rows.append(
@@ -315,6 +318,7 @@ def comparison_table(
                 "is_converged": converged,
                 "fit_message": None if fit is None else fit.message,
                 "calibration_log_likelihood": float(fit.log_likelihood) if converged else None,
+                "history_log_likelihood": history_log_likelihoods.get(name),
                 "actual_holdout_purchases": float(data.holdout_purchases.sum()),
                 "predicted_holdout_purchases": purchase_errors["predicted"],
                 "purchases_error_share": purchase_errors["error_share"],

@@ -20,6 +20,7 @@ final as (
         is_converged,
         fit_message,
         calibration_log_likelihood,
+        history_log_likelihood,
         actual_holdout_purchases,
         predicted_holdout_purchases,
         purchases_error_share,

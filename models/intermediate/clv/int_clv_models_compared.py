@@ -2,7 +2,7 @@
 use (customer_value.clv.selection): each fitted on the history up to calibration_ends_on,
 scored on the holdout up to as_of_date (int_customers_holdout_summarised), chosen by the
 lowest holdout error (among errors within var clv_selection_noise_z standard errors of it,
-the highest calibration log-likelihood) unless var clv_purchase_model names one. One row per purchase model,
+the highest log-likelihood on the whole history) unless var clv_purchase_model names one. One row per purchase model,
 with its mean holdout purchases by calibration frequency as a list.
 """
 
@@ -21,10 +21,13 @@ def model(dbt, session):
         .sort_by("customer_id")
     )
     settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
-    fitted = dbt.ref("int_clv_models_fitted").project("model_name, is_converged").to_arrow_table().to_pylist()
+    fitted = (
+        dbt.ref("int_clv_models_fitted").project("model_name, is_converged, log_likelihood").to_arrow_table().to_pylist()
+    )
     return comparison_table(
         HoldoutData.from_arrow(holdout, settings["as_of_date"], settings["calibration_ends_on"]),
         full_converged={row["model_name"]: bool(row["is_converged"]) for row in fitted},
+        full_log_likelihoods={row["model_name"]: row["log_likelihood"] for row in fitted},
         requested=settings["clv_purchase_model"],
         min_customers=int(settings["clv_min_customers"]),
         as_of_date=settings["as_of_date"],
