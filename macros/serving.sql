@@ -16,7 +16,11 @@
     A run publishes only when nothing in it failed, errored or was skipped, and it
     built every mart: a selection that leaves a mart out (`--select stg_raw__customers`),
     a failed model or test, and an `--empty` run publish nothing; the previous copy
-    stays as it was and one log line says why. -#}
+    stays as it was and one log line says why. Nor does a run in which a raw table lost
+    more than var max_rejected_share of its rows to the contract's rules (the warning of
+    test rejected_share_below_max_rejected_share): BI users keep the last good copy until
+    the export is fixed, or until the data is accepted on purpose with var
+    accept_rejected_rows: true. -#}
 
 {% macro serving_storage_version() -%}
     {{ return('v1.4.0') }}
@@ -38,10 +42,27 @@
     {{ return(marts | sort(attribute='alias')) }}
 {%- endmacro %}
 
+{% macro serving_rejected_share_warnings(results) -%}
+    {#- The warnings of test rejected_share_below_max_rejected_share in this run: raw
+        tables that lost more than var max_rejected_share of their rows. -#}
+    {%- set warned = [] -%}
+    {%- for result in results
+        if result.status == 'warn' and result.node.name.startswith('rejected_share_below_max_rejected_share') -%}
+        {%- do warned.append(result.node.name) -%}
+    {%- endfor -%}
+    {{ return(warned) }}
+{%- endmacro %}
+
 {% macro serving_skip_reason(results, marts) -%}
     {#- Why this run may not publish, or '' when it may. -#}
     {%- if flags.EMPTY -%}
         {{ return('an --empty run builds marts without rows') }}
+    {%- endif -%}
+    {%- if serving_rejected_share_warnings(results) and not accept_rejected_rows() -%}
+        {{ return('a raw table lost more than max_rejected_share (' ~ var('max_rejected_share')
+            ~ ') of its rows to the contract rules (its line above says which and why), so BI users keep the'
+            ~ ' last good copy. Fix the export and build again, or accept the data on purpose: scripts/build.sh'
+            ~ " --vars '{accept_rejected_rows: true}'") }}
     {%- endif -%}
     {%- set failed = [] -%}
     {%- set built = [] -%}
@@ -120,9 +141,17 @@
     {%- set marts = serving_mart_nodes() -%}
     {%- set reason = serving_skip_reason(results, marts) -%}
     {%- if reason -%}
-        {{ log("Serving copy not published: " ~ reason ~ ". The previous copy in " ~ serving_dir
-            ~ " is left as it was.", info=true) }}
+        {%- set published_before = run_query(
+            "select count(*) from glob(" ~ serving_sql_string(serving_dir ~ '/customer_value.duckdb') ~ ")"
+        ).columns[0].values()[0] > 0 -%}
+        {{ log("Serving copy not published: " ~ reason ~ ". "
+            ~ ("The previous copy in " ~ serving_dir ~ " is left as it was." if published_before
+               else "Nothing has been published in " ~ serving_dir ~ " yet."), info=true) }}
         {{ return('') }}
+    {%- endif -%}
+    {%- if serving_rejected_share_warnings(results) -%}
+        {{ log("Serving copy: publishing although a raw table lost more than max_rejected_share of its rows,"
+            ~ " because accept_rejected_rows is true.", info=true) }}
     {%- endif -%}
 
     {%- set database_file = serving_dir ~ '/customer_value.duckdb' -%}
@@ -166,4 +195,10 @@
     {{ log("Serving copy: publishing " ~ marts | length ~ " mart relation(s) (" ~ (marts | map(attribute='alias') | join(', '))
         ~ ") to " ~ serving_dir ~ " as customer_value.duckdb and parquet/<relation>.parquet.", info=true) }}
     {{ return(statements | join(';\n') ~ ';') }}
+{%- endmacro %}
+
+{% macro accept_rejected_rows() -%}
+    {#- Var accept_rejected_rows: publish the serving copy even when a raw table lost more
+        than max_rejected_share of its rows (checked to be true or false by check_settings). -#}
+    {{ return(var('accept_rejected_rows', false) in [true, 'true', 'True']) }}
 {%- endmacro %}

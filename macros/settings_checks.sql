@@ -189,6 +189,11 @@
         {%- do raise_setting_error('raw_format', raw_format, "parquet or csv") -%}
     {%- endif -%}
 
+    {%- set accept = var('accept_rejected_rows', false) -%}
+    {%- if accept not in [true, false, 'true', 'false', 'True', 'False'] -%}
+        {%- do raise_setting_error('accept_rejected_rows', accept, "true or false") -%}
+    {%- endif -%}
+
     {%- set purchase_model = var('clv_purchase_model', none) -%}
     {%- set purchase_models = ['auto', 'bg_nbd', 'mbg_nbd', 'pareto_nbd'] -%}
     {%- if purchase_model is not string or (purchase_model | trim | lower) not in purchase_models -%}

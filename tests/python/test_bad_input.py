@@ -283,9 +283,24 @@ def test_dollar_amounts_in_csv_are_quarantined_and_the_log_says_so(tmp_path, dol
     assert len([line for line in lines if line.startswith("Raw ") and " read, " in line]) == 8
 
 
-def test_rejected_share_above_max_rejected_share_warns(tmp_path, dollar_amounts_raw):
+def test_rejected_share_above_max_rejected_share_warns_and_keeps_the_serving_copy(tmp_path, dollar_amounts_raw):
+    """Above max_rejected_share the build warns and BI users keep the last good copy: a first
+    build of good data publishes; a build of the damaged export does not replace it (the
+    message says so and how to accept the data); with accept_rejected_rows it publishes."""
     raw, rows, dollars = dollar_amounts_raw
-    result = run_dbt(raw, tmp_path / "build", "--vars", "{raw_format: csv, max_rejected_share: 0.01}")
+    build = tmp_path / "build"
+    good = copy_raw(raw, tmp_path / "good")
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * replace (replace(amount, '$', '') as amount) from read_csv('{good / 'transactions.csv'}',"
+            f" header = true, all_varchar = true)) to '{good / 'transactions.csv'}' (header)"
+        )
+    first = run_dbt(good, build, "--vars", "{raw_format: csv, max_rejected_share: 0.01}")
+    assert_build_ok(first)
+    serving_file = first.serving_dir / "customer_value.duckdb"
+    published = serving_file.read_bytes()
+
+    result = run_dbt(raw, build, "--vars", "{raw_format: csv, max_rejected_share: 0.01}")
     assert result.returncode == 0, result.output[-3000:]
     share = f"{100 * dollars / rows:.1f}%"
     assert (
@@ -294,6 +309,15 @@ def test_rejected_share_above_max_rejected_share_warns(tmp_path, dollar_amounts_
     ) in result.output
     assert "Warning in test rejected_share_below_max_rejected_share_stg_raw__table_inventory_" in result.output
     assert "WARN=1 " in result.output
+    assert result.output.count("Serving copy not published: a raw table lost more than max_rejected_share (0.01)") == 1
+    assert "scripts/build.sh --vars '{accept_rejected_rows: true}'" in result.output
+    assert f"The previous copy in {first.serving_dir} is left as it was." in result.output
+    assert serving_file.read_bytes() == published
+
+    accepted = run_dbt(raw, build, "--vars", "{raw_format: csv, max_rejected_share: 0.01, accept_rejected_rows: true}")
+    assert accepted.returncode == 0, accepted.output[-3000:]
+    assert "publishing although a raw table lost more than max_rejected_share" in accepted.output
+    assert serving_file.read_bytes() != published
 
 
 def test_all_transactions_orphaned_stops_the_build_with_the_summary(tmp_path, small_raw):

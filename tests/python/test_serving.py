@@ -280,12 +280,19 @@ def test_duckdb_node_api_reads_the_copy_and_the_working_database(build):
     assert read["parquet"] == expected
 
 
-def test_a_run_that_leaves_marts_out_publishes_nothing(build, raw):
+def test_a_run_that_leaves_marts_out_publishes_nothing(build, raw, tmp_path):
     before = published_files(build.serving_dir)
     result = run_dbt(raw, build.database.parent, "--select", "int_analysis_settings", command="run")
     assert_build_ok(result)
     assert "Serving copy not published: this run did not build every mart" in result.output
+    assert f"The previous copy in {build.serving_dir} is left as it was." in result.output
     assert published_files(build.serving_dir) == before
+    # A failed run into a folder where nothing was ever published (a new database: the
+    # settings model finds no staged transactions) does not speak of a previous copy.
+    fresh = run_dbt(raw, tmp_path / "fresh", "--select", "int_analysis_settings", command="run")
+    assert fresh.returncode != 0
+    assert f"Nothing has been published in {fresh.serving_dir} yet." in fresh.output
+    assert "previous copy" not in fresh.output
 
 
 # --- readers during builds -----------------------------------------------------------
