@@ -55,6 +55,7 @@ class History:
     run_results: list[dict]  # of the build at SECOND_DATE
     first: State
     second: State
+    first_output: str  # the log of the build at FIRST_DATE
 
 
 def build_at(raw: Path, work: Path, as_of_date: date, *args: str, **more_vars: float) -> DbtResult:
@@ -131,10 +132,21 @@ def history(tmp_path_factory) -> History:
     """Build at FIRST_DATE, then at SECOND_DATE into the same database, recording the mart each time."""
     raw = generate(tmp_path_factory.mktemp("raw_history"), "--customers", "1500", "--seed", "23")
     work = tmp_path_factory.mktemp("build_history")
-    first = mart_state(build_at(raw, work, FIRST_DATE), FIRST_DATE)
+    first_build = build_at(raw, work, FIRST_DATE)
+    first = mart_state(first_build, FIRST_DATE)
     result = build_at(raw, work, SECOND_DATE)
     run_results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-    return History(raw, work, result, run_results, first, mart_state(result, SECOND_DATE))
+    return History(raw, work, result, run_results, first, mart_state(result, SECOND_DATE), first_build.output)
+
+
+def test_an_empty_migrations_mart_says_why_once(history):
+    """After the first build segment_migrations is empty, and the log says why and how to
+    record a second date; once two dates are recorded it says nothing."""
+    empty = [line for line in history.first_output.splitlines() if "segment_migrations is empty" in line]
+    assert len(empty) == 1, empty
+    assert f"records one as_of_date so far ({FIRST_DATE})" in empty[0]
+    assert "scripts/build.sh --vars '{as_of_date: " in empty[0]
+    assert "segment_migrations is empty" not in history.result.output
 
 
 def test_one_build_runs_the_mart_then_the_snapshot_then_the_migrations(history):
