@@ -39,7 +39,7 @@
     {%- endif -%}
     {%- for name, rows in staged.items() -%}
         {%- if name not in present or (name in counts and counts[name] != rows) -%}
-            {{ exceptions.raise_compiler_error(
+            {{ stop_build(
                 "Raw file '" ~ name ~ "' of " ~ table_name ~ " was staged with " ~ rows ~ " rows and is now "
                 ~ ("gone" if name not in present else "different (" ~ counts[name] ~ " rows)")
                 ~ ". Staging takes new data as new files; run `dbt build --full-refresh` to stage the table again.") }}

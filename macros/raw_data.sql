@@ -54,7 +54,7 @@
     {%- for node in graph.sources.values() if node.source_name == 'raw' and node.name == table_name -%}
         {{ return(node) }}
     {%- endfor -%}
-    {{ exceptions.raise_compiler_error("raw table '" ~ table_name ~ "' is not declared in models/staging/_raw__sources.yml") }}
+    {{ stop_build("raw table '" ~ table_name ~ "' is not declared in models/staging/_raw__sources.yml") }}
 {%- endmacro %}
 
 {% macro raw_file_exists(table_name, file_format=none) -%}
@@ -88,13 +88,13 @@
     {%- endif -%}
     {%- set other_format = 'csv' if raw_format() == 'parquet' else 'parquet' -%}
     {%- if raw_file_exists(table_name, other_format) -%}
-        {{ exceptions.raise_compiler_error(
+        {{ stop_build(
             "Raw file '" ~ raw_file_path(table_name) ~ "' was not found, but '"
             ~ raw_file_path(table_name, other_format) ~ "' is there: to read " ~ other_format | upper
             ~ " files set raw_format: " ~ other_format ~ " (--vars '{raw_format: " ~ other_format
             ~ "}'), or export every table as " ~ raw_format() ~ ".") }}
     {%- elif required -%}
-        {{ exceptions.raise_compiler_error(
+        {{ stop_build(
             "Required raw file '" ~ raw_file_path(table_name) ~ "' was not found. "
             ~ "Set RAW_DATA_DIR to the folder holding " ~ table_name ~ "." ~ raw_format()
             ~ " (currently '" ~ raw_data_dir() ~ "'; a relative path is relative to the project folder).") }}
@@ -124,11 +124,11 @@
     {%- if problem -%}
         {%- set reason = modules.re.sub('^[A-Za-z ]*Error: ', '', problem) -%}
         {%- if raw_format() == 'csv' -%}
-            {{ exceptions.raise_compiler_error(
+            {{ stop_build(
                 "Raw file '" ~ path ~ "' cannot be read as CSV (" ~ reason ~ "). Export " ~ table_name
                 ~ " again as comma-separated CSV with a header row.") }}
         {%- else -%}
-            {{ exceptions.raise_compiler_error(
+            {{ stop_build(
                 "Raw file '" ~ path ~ "' cannot be read as Parquet (" ~ reason ~ "): it is truncated, "
                 ~ "corrupted or not Parquet. Export " ~ table_name ~ " again (CSV files: set raw_format: csv).") }}
         {%- endif -%}
@@ -138,7 +138,7 @@
 {% macro assert_raw_file_has_rows(table_name) -%}
     {%- set rows = run_query("select count(*) from " ~ raw_read(table_name)).columns[0].values()[0] -%}
     {%- if rows == 0 -%}
-        {{ exceptions.raise_compiler_error(
+        {{ stop_build(
             "Raw file '" ~ raw_file_path(table_name) ~ "' has no rows, but " ~ table_name
             ~ " is a required table: export it again with its rows.") }}
     {%- endif -%}
@@ -209,13 +209,13 @@
     {%- endfor -%}
     {%- for column in node.columns.values() -%}
         {%- if column.name not in actual -%}
-            {{ exceptions.raise_compiler_error(
+            {{ stop_build(
                 "Raw file '" ~ raw_file_path(table_name) ~ "' has no column '" ~ column.name
                 ~ "' (contract type " ~ column.data_type ~ "). Columns found: "
                 ~ (actual.keys() | list | join(', '))
                 ~ ". Export " ~ table_name ~ " again with every column of the contract.") }}
         {%- elif not raw_type_is_compatible(column.data_type, actual[column.name]) -%}
-            {{ exceptions.raise_compiler_error(
+            {{ stop_build(
                 "Raw file '" ~ raw_file_path(table_name) ~ "': column '" ~ column.name
                 ~ "' has type " ~ actual[column.name] ~ ", but the contract says "
                 ~ column.data_type ~ "; accepted types: " ~ raw_accepted_types(column.data_type)

@@ -35,7 +35,7 @@
         ~ " filter (where rejection_reason is not null) from reasons").rows[0] -%}
     {%- set raw_rows, staged_rows, rejected_rows, reasons = counts[0] | int, counts[1] | int, counts[2] | int, counts[3] -%}
     {%- if raw_rows > 0 and (staged_rows == 0 or rejected_rows > 0.5 * raw_rows) -%}
-        {{ exceptions.raise_compiler_error(
+        {{ stop_build(
             raw_table_line(table_name, raw_rows, staged_rows, rejected_rows, reasons) ~ ". " ~ table_name
             ~ " is a required table and " ~ rejected_share_text(raw_rows, rejected_rows)
             ~ " of its rows broke the contract, so the build stops: fix the export"

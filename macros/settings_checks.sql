@@ -71,7 +71,7 @@
 {%- endmacro %}
 
 {% macro raise_setting_error(name, value, allowed) -%}
-    {{ exceptions.raise_compiler_error(
+    {{ stop_build(
         "Setting " ~ name ~ " = " ~ setting_shown(value) ~ " is not allowed: it must be " ~ allowed
         ~ ". Set it in dbt_project.yml or with --vars (every setting: docs/settings.md).") }}
 {%- endmacro %}
@@ -127,7 +127,7 @@
     {%- for node in graph.nodes.values() if node.resource_type == 'seed' and node.name == seed_name -%}
         {{ return(project_dir() ~ '/' ~ node.original_file_path) }}
     {%- endfor -%}
-    {{ exceptions.raise_compiler_error("seed '" ~ seed_name ~ "' is missing from " ~ project_dir() ~ "/seeds") }}
+    {{ stop_build("seed '" ~ seed_name ~ "' is missing from " ~ project_dir() ~ "/seeds") }}
 {%- endmacro %}
 
 {% macro check_unknown_settings() -%}
@@ -156,7 +156,7 @@
             {%- endif -%}
         {%- endfor -%}
         {%- set hint = "; did you mean " ~ best.name ~ "?" if best.length >= 4 else "." -%}
-        {{ exceptions.raise_compiler_error(
+        {{ stop_build(
             "Setting " ~ name ~ " (given with --vars) is not a setting of this project" ~ hint
             ~ " Every setting: docs/settings.md.") }}
     {%- endfor -%}
@@ -221,7 +221,7 @@
         {%- set weight_total.value = weight_total.value + numbers[name] -%}
     {%- endfor -%}
     {%- if weight_total.value == 0 and numbers[social_weights[0]] is not none -%}
-        {{ exceptions.raise_compiler_error(
+        {{ stop_build(
             "Settings " ~ (social_weights | join(', ')) ~ " are all 0: at least one must be above 0 "
             ~ "(they weigh the parts of social_score). Set them in dbt_project.yml or with --vars (docs/settings.md).") }}
     {%- endif -%}
@@ -233,7 +233,7 @@
             ~ " in marts.customer_segments is NULL. To publish a keyed hash of the email for joining back, set it to a"
             ~ " random secret: python -c \"import secrets; print(secrets.token_hex(32))\"", info=true) }}
     {%- elif secret < 16 -%}
-        {{ exceptions.raise_compiler_error(
+        {{ stop_build(
             "CUSTOMER_KEY_SECRET is only " ~ secret ~ " characters long: use a random secret of at least 16"
             ~ " characters (python -c \"import secrets; print(secrets.token_hex(32))\"), kept out of the repository.") }}
     {%- endif -%}
@@ -251,7 +251,7 @@
     {%- set span = run_query(
         "select cast(min(transacted_at) as date), cast(max(transacted_at) as date) from " ~ this).rows[0] -%}
     {%- if span[0] is not none and as_of_text < (span[0] | string) -%}
-        {{ exceptions.raise_compiler_error(
+        {{ stop_build(
             "Setting as_of_date = " ~ as_of_text ~ " is before the data: the first transaction is on "
             ~ span[0] ~ " (the last on " ~ span[1] ~ "). Use a date from " ~ span[0]
             ~ " on, or leave as_of_date empty for the last transaction day.") }}
