@@ -110,11 +110,13 @@
 {%- endmacro %}
 
 {% macro reject_duplicate_keys(relation, key_columns, order_by='raw_file, raw_file_row', prior=none) -%}
-    {#- CTEs ending in `deduplicated`: the rows of `relation`, where a row that shares its
-        key with an earlier valid row (by `order_by`: first occurrence by default) gets
-        row_rejection_reason 'duplicate_id'. Rows that already break a rule keep their own
-        reason and never displace a valid row. With `prior` (an incremental model's own
-        table), the valid rows staged before come first.
+    {#- CTEs ending in `deduplicated`: the rows of `relation` (with `row_rejection`, the
+        first rule each breaks: first_broken_rule()) with row_rejection_reason and
+        row_rejected_column, where a row that shares its key with an earlier valid row (by
+        `order_by`: first occurrence by default) gets 'duplicate_id' on its key column(s).
+        Rows that already break a rule keep their own reason and never displace a valid
+        row. With `prior` (an incremental model's own table), the valid rows staged before
+        come first.
         Only keys that occur more than once are ranked: they are found by sorting a 64-bit
         hash of each key (a hash collision only adds candidates, which are ranked by the
         key itself), so no row is sorted by anything wide. -#}
@@ -146,7 +148,7 @@ duplicate_rows as (
                 order by is_rejected, is_prior desc, {{ order_by }}
             ) as key_rank
         from (
-            select *, row_rejection_reason is not null as is_rejected, false as is_prior
+            select *, row_rejection is not null as is_rejected, false as is_prior
             from {{ relation }}
             where hash({{ key }}) in (select key_hash from repeated_key_hashes)
             {%- if prior is not none %}
@@ -163,11 +165,15 @@ duplicate_rows as (
 
 deduplicated as (
     select
-        {{ relation }}.* exclude (row_rejection_reason),
+        {{ relation }}.* exclude (row_rejection),
         coalesce(
-            {{ relation }}.row_rejection_reason,
+            {{ relation }}.row_rejection.reason,
             case when duplicate_rows.raw_file is not null then 'duplicate_id' end
-        ) as row_rejection_reason
+        ) as row_rejection_reason,
+        coalesce(
+            {{ relation }}.row_rejection.column_name,
+            case when duplicate_rows.raw_file is not null then '{{ key_columns | join(", ") }}' end
+        ) as row_rejected_column
     from {{ relation }}
     left join duplicate_rows
         on {{ relation }}.raw_file = duplicate_rows.raw_file
@@ -190,12 +196,13 @@ deduplicated as (
 {%- endmacro %}
 
 {% macro reject_orphan_references(relation, references) -%}
-    {#- The rows of `relation` with rejection_reason: their row_rejection_reason, else
-        'orphan_reference' when a reference is not among the valid rows it refers to.
-        `references`: one entry per reference, [column, referenced relation, its column];
-        a NULL reference is not checked (required ones are already missing_id). -#}
+    {#- The rows of `relation` with rejection_reason and rejected_column: their
+        row_rejection_reason and row_rejected_column, else 'orphan_reference' on the first
+        reference that is not among the valid rows it refers to. `references`: one entry
+        per reference, [column, referenced relation, its column]; a NULL reference is not
+        checked (required ones are already missing_id). -#}
     select
-        {{ relation }}.* exclude (row_rejection_reason),
+        {{ relation }}.* exclude (row_rejection_reason, row_rejected_column),
         coalesce(
             {{ relation }}.row_rejection_reason,
             case
@@ -204,7 +211,16 @@ deduplicated as (
                     then 'orphan_reference'
                 {%- endfor %}
             end
-        ) as rejection_reason
+        ) as rejection_reason,
+        coalesce(
+            {{ relation }}.row_rejected_column,
+            case
+                {%- for column, referenced, referenced_column in references %}
+                when {{ relation }}.{{ column }} is not null and reference_{{ loop.index }}.{{ referenced_column }} is null
+                    then '{{ column }}'
+                {%- endfor %}
+            end
+        ) as rejected_column
     from {{ relation }}
     {%- for column, referenced, referenced_column in references %}
     left join {{ referenced }} as reference_{{ loop.index }}
@@ -214,9 +230,13 @@ deduplicated as (
 
 {% macro rejected_raw_rows(table_name, rejections) -%}
     {#- The rejected rows of one raw table (from `rejections`, a table of rejected rows with
-        their file and row number) with the raw row as JSON, read back from the raw files
-        by file and row number. Only the files that have rejected rows are read; a table
-        without any is not read at all. -#}
+        their file and row number) with the raw text of the column that broke the rule
+        (rejected_value: the column's value as exported, cast to text; the key columns
+        joined by '|' for a duplicate of a key of two columns; `rejections` may give the
+        value itself where it is not in the row, e.g. the refund behind refund_rejected)
+        and the raw row as JSON, read back from the raw files by file and row number.
+        Only the files that have rejected rows are read; a table without any is not read
+        at all. -#}
     {%- set files = [] -%}
     {%- set columns = [] -%}
     {#- The rejections table does not exist yet when the project is only compiled (e.g. by
@@ -231,11 +251,15 @@ deduplicated as (
             {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
+    {%- set key_columns = raw_table_key_columns(table_name) -%}
     {%- if files | length == 0 -%}
     select
         table_name,
         raw_key,
         rejection_reason,
+        rejected_column,
+        rejected_value,
+        customer_id,
         cast(null as json) as raw_row
     from {{ rejections }}
     where table_name = '{{ table_name }}'
@@ -244,6 +268,20 @@ deduplicated as (
         rejected.table_name,
         rejected.raw_key,
         rejected.rejection_reason,
+        rejected.rejected_column,
+        coalesce(
+            rejected.rejected_value,
+            case rejected.rejected_column
+                {%- for column in columns %}
+                when '{{ column | lower }}' then cast(raw."{{ column }}" as varchar)
+                {%- endfor %}
+                {%- if key_columns | length > 1 %}
+                when '{{ key_columns | join(", ") }}' then concat_ws('|'
+                    {%- for column in key_columns %}, cast(raw.{{ column }} as varchar){% endfor %})
+                {%- endif %}
+            end
+        ) as rejected_value,
+        rejected.customer_id,
         to_json(struct_pack(
             {%- for column in columns %}
             "{{ column }}" := raw."{{ column }}"{{ "," if not loop.last }}

@@ -7,13 +7,18 @@
     (check_required_table_kept(), a post-hook of its staging model). -#}
 
 {% macro raw_table_line(table_name, raw_rows, staged_rows, rejected_rows, reasons) -%}
-    {#- "Raw transactions: 5999 read, 5898 staged, 101 rejected (malformed_value 101)". -#}
+    {#- "Raw transactions: 5999 read, 5898 staged, 101 rejected (malformed_value 101 in amount)". -#}
     {%- set line = "Raw " ~ table_name ~ ": " ~ raw_rows ~ " read, " ~ staged_rows ~ " staged, "
         ~ rejected_rows ~ " rejected" -%}
     {%- if rejected_rows > 0 -%}
         {%- set line = line ~ " (" ~ reasons ~ ")" -%}
     {%- endif -%}
     {{ return(line) }}
+{%- endmacro %}
+
+{% macro reason_count_text() -%}
+    {#- SQL: "malformed_value 101 in amount" from columns rejection_reason, n, rejected_column. -#}
+    {{ return("rejection_reason || ' ' || n || ' in ' || rejected_column") }}
 {%- endmacro %}
 
 {% macro rejected_share_text(raw_rows, rejected_rows) -%}
@@ -27,11 +32,11 @@
         {{ return('') }}
     {%- endif -%}
     {%- set counts = run_query(
-        "with reasons as (select rejection_reason, count(*) as n from " ~ ref('base_raw__' ~ table_name)
-        ~ " group by rejection_reason) select coalesce(sum(n), 0),"
+        "with reasons as (select rejection_reason, rejected_column, count(*) as n from "
+        ~ ref('base_raw__' ~ table_name) ~ " group by all) select coalesce(sum(n), 0),"
         ~ " coalesce(sum(n) filter (where rejection_reason is null), 0),"
         ~ " coalesce(sum(n) filter (where rejection_reason is not null), 0),"
-        ~ " string_agg(rejection_reason || ' ' || n, ', ' order by n desc, rejection_reason)"
+        ~ " string_agg(" ~ reason_count_text() ~ ", ', ' order by n desc, rejection_reason, rejected_column)"
         ~ " filter (where rejection_reason is not null) from reasons").rows[0] -%}
     {%- set raw_rows, staged_rows, rejected_rows, reasons = counts[0] | int, counts[1] | int, counts[2] | int, counts[3] -%}
     {%- if raw_rows > 0 and (staged_rows == 0 or rejected_rows > 0.5 * raw_rows) -%}
@@ -66,9 +71,9 @@
     {%- set inventory = model_relation('stg_raw__table_inventory') -%}
     {%- set rejected = model_relation('stg_raw__rejected_rows') -%}
     {%- set rows = run_query(
-        "with reasons as (select table_name, rejection_reason, count(*) as n from " ~ rejected
-        ~ " group by all), by_table as (select table_name, string_agg(rejection_reason || ' ' || n, ', '"
-        ~ " order by n desc, rejection_reason) as reasons from reasons group by table_name)"
+        "with reasons as (select table_name, rejection_reason, rejected_column, count(*) as n from " ~ rejected
+        ~ " group by all), by_table as (select table_name, string_agg(" ~ reason_count_text() ~ ", ', '"
+        ~ " order by n desc, rejection_reason, rejected_column) as reasons from reasons group by table_name)"
         ~ " select inventory.table_name, inventory.is_present, inventory.raw_row_count,"
         ~ " inventory.staged_row_count, inventory.rejected_row_count, by_table.reasons from " ~ inventory
         ~ " as inventory left join by_table on inventory.table_name = by_table.table_name").rows -%}

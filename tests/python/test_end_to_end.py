@@ -87,19 +87,64 @@ def test_rejected_rows_match_injected_faults_kind_by_kind(faulty_build):
         "unknown_type",
         "out_of_range",
         "referral_cycle",
+        "refund_rejected",
     } <= kinds
 
 
 def test_rejected_keys_are_the_injected_ones(faulty_build):
+    """Each rejected row names the rule and the column the generator broke."""
     raw, result = faulty_build
     with duckdb.connect() as con:
         injected = set(
             con.execute(
-                f"select table_name, raw_key, reason from read_parquet('{raw / '_truth' / 'faults.parquet'}')"
+                "select table_name, raw_key, reason, rejected_column"
+                f" from read_parquet('{raw / '_truth' / 'faults.parquet'}')"
             ).fetchall()
         )
-    found = set(result.query("select table_name, raw_key, rejection_reason from staging.stg_raw__rejected_rows"))
+    found = set(
+        result.query(
+            "select table_name, raw_key, rejection_reason, rejected_column from staging.stg_raw__rejected_rows"
+        )
+    )
     assert found == injected
+    assert {column for *_, column in found} >= {"amount", "cost", "refunded_transaction_id", "customer_id, network"}
+
+
+def test_rejected_rows_carry_the_raw_value_and_the_customer(faulty_build):
+    """rejected_value is the raw text of rejected_column (for refund_rejected: the refund
+    rejected), customer_id the customer the raw row names (a referral's referrer)."""
+    _, result = faulty_build
+    customer_column = {"referrals": "referrer_customer_id", "email_campaigns": None}
+    rows = result.query(
+        "select table_name, rejection_reason, rejected_column, rejected_value, customer_id, raw_row::varchar"
+        " from staging.stg_raw__rejected_rows"
+    )
+    refunds_rejected = {
+        key: reason
+        for key, reason in result.query(
+            "select raw_key, rejection_reason from staging.stg_raw__rejected_rows"
+            " where table_name = 'transactions' and rejection_reason != 'duplicate_id'"
+            " and raw_row->>'transaction_type' = 'refund'"
+        )
+    }
+    checked = Counter()
+    for table, reason, column, value, customer, raw_row in rows:
+        raw_values = json.loads(raw_row)
+        if reason == "refund_rejected":
+            assert refunds_rejected.get(value) not in (None, "refund_rejected"), value
+        elif ", " in column:
+            assert value == "|".join(str(raw_values[c]) for c in column.split(", "))
+        else:
+            raw_value = raw_values[column]
+            if isinstance(raw_value, (int, float)) and not isinstance(raw_value, bool):
+                assert float(value) == raw_value, (table, reason, column, value)  # JSON drops trailing zeros
+            else:
+                assert value == (None if raw_value is None else str(raw_value)), (table, reason, column, value)
+        named = customer_column.get(table, "customer_id")
+        expected_customer = raw_values[named].strip() if named and raw_values[named] else None
+        assert customer == (expected_customer or None), (table, customer, raw_values)
+        checked[reason] += 1
+    assert checked["refund_rejected"] > 0 and checked["malformed_timestamp"] > 0 and checked["duplicate_id"] > 0
 
 
 def mart_rows(result, relation: str) -> list[tuple]:

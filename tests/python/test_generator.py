@@ -549,8 +549,21 @@ def recount(folder: Path) -> dict[str, list[tuple[str | None, list[str]]]]:
             ok = ", ".join(str(rn) for rn, _, why in rows if not why) or "null"
             con.execute(f"insert into {name} select {col} from {table} where {where} and file_row_number in ({ok})")
         out[table] = [(key, why) for _, key, why in rows]
-    # Purchases never carry a refunded id, so they are judged right above; refunds once more now.
-    out["transactions"] = [(key, why) for _, key, why in judge("transactions")]
+    # A rejected row reversing a purchase (not a duplicate: its first copy stands) quarantines
+    # that purchase: refund_rejected. Purchases never carry a refunded id, so they are judged
+    # right above; refunds once more now, against the purchases kept.
+    reversing = {rn: (kind, refunded) for rn, kind, refunded in con.execute(
+        "select file_row_number, transaction_type, refunded_transaction_id from transactions").fetchall()}
+    judged = judge("transactions")
+    named = {reversing[rn][1] for rn, _, why in judged
+             if why and why != ["duplicate_id"] and reversing[rn][1] and reversing[rn][0] != "purchase"}
+    quarantined = [(rn, key) for rn, key, why in judged
+                   if not why and reversing[rn][0] == "purchase" and key in named]
+    con.execute("delete from ok_purchases where transaction_id in (select unnest(?))", [[k for _, k in quarantined]])
+    refund_rejected = {rn for rn, _ in quarantined}
+    own_rule = {rn: why for rn, _, why in judged}  # a rejected row keeps its own reason
+    out["transactions"] = [(key, own_rule[rn] or why + (["refund_rejected"] if rn in refund_rejected else []))
+                           for rn, key, why in judge("transactions")]
     return out
 
 
@@ -581,7 +594,7 @@ def test_every_faulty_row_breaks_exactly_one_rule_and_counts_match(gen_faults):
     assert set(injected["referrals"]) >= {"self_referral", "referral_cycle", "orphan_reference", "duplicate_id"}
     assert set(injected["transactions"]) == {"missing_id", "missing_value", "unknown_type", "malformed_timestamp",
                                              "future_timestamp", "duplicate_id", "orphan_reference",
-                                             "unknown_currency", "out_of_range"}
+                                             "unknown_currency", "out_of_range", "refund_rejected"}
     assert all(c >= 1 for reasons in injected.values() for c in reasons.values())
 
 

@@ -1,4 +1,5 @@
--- One row per raw customers row, typed, with the first contract rule it breaks.
+-- One row per raw customers row, typed, with the first contract rule it breaks and the
+-- column that breaks it.
 with
 
 source as not materialized (
@@ -9,29 +10,35 @@ typed as not materialized (
     select
         {{ clean_text('customer_id') }} as customer_id,
         lower({{ clean_text('email') }}) as email,
-        try_cast(created_at as timestamp) as created_at,
+        {{ raw_timestamp('created_at', 'customers') }} as created_at,
         coalesce({{ clean_enum('acquisition_channel') }}, 'unknown') as acquisition_channel,
         upper({{ clean_text('country') }}) as country,
+        created_at as raw_created_at,
         raw_file,
-        raw_file_row,
-        case
-            when {{ is_blank('customer_id') }} then 'missing_id'
-            when created_at is null then 'missing_value'
-            when {{ is_malformed('created_at', 'timestamp') }} then 'malformed_timestamp'
-            when {{ clean_enum('acquisition_channel') }} is not null
-                and not {{ in_contract_values(clean_enum('acquisition_channel'), 'acquisition_channel') }}
-                then 'unknown_type'
-            when try_cast(created_at as timestamp) > {{ run_started_timestamp() }} then 'future_timestamp'
-        end as row_rejection_reason
+        raw_file_row
     from source
 ),
 
-{{ reject_duplicate_keys('typed', ['customer_id']) }},
+checked as not materialized (
+    select
+        * exclude (raw_created_at),
+        {{ first_broken_rule([
+            ['missing_id', 'customer_id', 'customer_id is null'],
+            ['missing_value', 'created_at', 'raw_created_at is null'],
+            ['malformed_timestamp', 'created_at', is_unreadable('raw_created_at', 'created_at')],
+            ['unknown_type', 'acquisition_channel', 'not ' ~ in_contract_values('acquisition_channel', 'acquisition_channel')],
+            ['future_timestamp', 'created_at', 'created_at > ' ~ run_started_timestamp()],
+        ]) }} as row_rejection
+    from typed
+),
+
+{{ reject_duplicate_keys('checked', ['customer_id']) }},
 
 final as (
     select
-        * exclude (row_rejection_reason),
-        row_rejection_reason as rejection_reason
+        * exclude (row_rejection_reason, row_rejected_column),
+        row_rejection_reason as rejection_reason,
+        row_rejected_column as rejected_column
     from deduplicated
 )
 

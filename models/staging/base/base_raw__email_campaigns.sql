@@ -1,4 +1,5 @@
--- One row per raw email_campaigns row, typed, with the first contract rule it breaks.
+-- One row per raw email_campaigns row, typed, with the first contract rule it breaks and
+-- the column that breaks it.
 -- Read after customers, so that a folder of the wrong format (or a bad required file)
 -- stops the build with one message:
 -- depends_on: {{ ref('base_raw__customers') }}
@@ -13,26 +14,33 @@ typed as not materialized (
         {{ clean_text('campaign_id') }} as campaign_id,
         {{ clean_text('campaign_name') }} as campaign_name,
         {{ clean_enum('campaign_type') }} as campaign_type,
-        try_cast(sent_at as timestamp) as sent_at,
+        {{ raw_timestamp('sent_at', 'email_campaigns') }} as sent_at,
+        sent_at as raw_sent_at,
         raw_file,
-        raw_file_row,
-        case
-            when {{ is_blank('campaign_id') }} then 'missing_id'
-            when {{ is_malformed('sent_at', 'timestamp') }} then 'malformed_timestamp'
-            when {{ clean_enum('campaign_type') }} is not null
-                and not {{ in_contract_values(clean_enum('campaign_type'), 'campaign_type') }}
-                then 'unknown_type'
-            when try_cast(sent_at as timestamp) > {{ run_started_timestamp() }} then 'future_timestamp'
-        end as row_rejection_reason
+        raw_file_row
     from source
 ),
 
-{{ reject_duplicate_keys('typed', ['campaign_id']) }},
+checked as not materialized (
+    select
+        * exclude (raw_sent_at),
+        {{ first_broken_rule([
+            ['missing_id', 'campaign_id', 'campaign_id is null'],
+            ['malformed_timestamp', 'sent_at', is_unreadable('raw_sent_at', 'sent_at')],
+            ['unknown_type', 'campaign_type', 'campaign_type is not null and not '
+                ~ in_contract_values('campaign_type', 'campaign_type')],
+            ['future_timestamp', 'sent_at', 'sent_at > ' ~ run_started_timestamp()],
+        ]) }} as row_rejection
+    from typed
+),
+
+{{ reject_duplicate_keys('checked', ['campaign_id']) }},
 
 final as (
     select
-        * exclude (row_rejection_reason),
-        row_rejection_reason as rejection_reason
+        * exclude (row_rejection_reason, row_rejected_column),
+        row_rejection_reason as rejection_reason,
+        row_rejected_column as rejected_column
     from deduplicated
 )
 

@@ -1,4 +1,5 @@
--- One row per raw referrals row, typed, with the first contract rule it breaks.
+-- One row per raw referrals row, typed, with the first contract rule it breaks and the
+-- column that breaks it.
 -- Beyond the row rules: self-referrals, and converted referrals that close a cycle
 -- (A refers B, B refers A, directly or through others), are rejected, so that the
 -- referral network downstream is a forest and its recursive walks always end.
@@ -19,45 +20,53 @@ currencies as (
 
 typed as not materialized (
     select
+        {%- set column_types = raw_column_types('referrals') %}
         {{ clean_text('referral_id') }} as referral_id,
         {{ clean_text('referrer_customer_id') }} as referrer_customer_id,
         {{ clean_text('referee_customer_id') }} as referee_customer_id,
-        try_cast(referred_at as timestamp) as referred_at,
-        try_cast(converted_at as timestamp) as converted_at,
+        {{ raw_timestamp('referred_at', 'referrals', column_types) }} as referred_at,
+        {{ raw_timestamp('converted_at', 'referrals', column_types) }} as converted_at,
         {{ clean_enum('channel') }} as channel,
         try_cast(reward_cost as decimal(18, 2)) as reward_cost,
         upper({{ clean_text('currency') }}) as currency,
         try_cast(would_have_joined_anyway as boolean) as would_have_joined_anyway,
+        referred_at as raw_referred_at,
+        converted_at as raw_converted_at,
+        reward_cost as raw_reward_cost,
+        would_have_joined_anyway as raw_would_have_joined_anyway,
         raw_file,
-        raw_file_row,
-        case
-            when {{ is_blank('referral_id') }} or {{ is_blank('referrer_customer_id') }} then 'missing_id'
-            when referred_at is null
-                or (reward_cost is not null and {{ is_blank('currency') }})
-                then 'missing_value'
-            when {{ is_malformed('referred_at', 'timestamp') }}
-                or {{ is_malformed('converted_at', 'timestamp') }}
-                then 'malformed_timestamp'
-            when {{ is_malformed('reward_cost', 'decimal(18, 2)') }}
-                or {{ is_malformed('would_have_joined_anyway', 'boolean') }}
-                then 'malformed_value'
-            when {{ clean_enum('channel') }} is not null
-                and not {{ in_contract_values(clean_enum('channel'), 'referral_channel') }}
-                then 'unknown_type'
-            when {{ clean_text('currency') }} is not null
-                and upper({{ clean_text('currency') }}) not in (select currencies.currency from currencies)
-                then 'unknown_currency'
-            when try_cast(reward_cost as decimal(18, 2)) < 0 then 'out_of_range'
-            when try_cast(referred_at as timestamp) > {{ run_started_timestamp() }}
-                or try_cast(converted_at as timestamp) > {{ run_started_timestamp() }}
-                then 'future_timestamp'
-            when {{ clean_text('referrer_customer_id') }} = {{ clean_text('referee_customer_id') }}
-                then 'self_referral'
-        end as row_rejection_reason
+        raw_file_row
     from source
 ),
 
-{{ reject_duplicate_keys('typed', ['referral_id']) }},
+checked as not materialized (
+    select
+        typed.* exclude (
+            typed.raw_referred_at, typed.raw_converted_at, typed.raw_reward_cost, typed.raw_would_have_joined_anyway
+        ),
+        {{ first_broken_rule([
+            ['missing_id', 'referral_id', 'typed.referral_id is null'],
+            ['missing_id', 'referrer_customer_id', 'typed.referrer_customer_id is null'],
+            ['missing_value', 'referred_at', 'typed.raw_referred_at is null'],
+            ['missing_value', 'currency', 'typed.raw_reward_cost is not null and typed.currency is null'],
+            ['malformed_timestamp', 'referred_at', is_unreadable('typed.raw_referred_at', 'typed.referred_at')],
+            ['malformed_timestamp', 'converted_at', is_unreadable('typed.raw_converted_at', 'typed.converted_at')],
+            ['malformed_value', 'reward_cost', is_unreadable('typed.raw_reward_cost', 'typed.reward_cost')],
+            ['malformed_value', 'would_have_joined_anyway',
+                is_unreadable('typed.raw_would_have_joined_anyway', 'typed.would_have_joined_anyway')],
+            ['unknown_type', 'channel', 'typed.channel is not null and not '
+                ~ in_contract_values('typed.channel', 'referral_channel')],
+            ['unknown_currency', 'currency',
+                'typed.currency is not null and typed.currency not in (select currencies.currency from currencies)'],
+            ['out_of_range', 'reward_cost', 'typed.reward_cost < 0'],
+            ['future_timestamp', 'referred_at', 'typed.referred_at > ' ~ run_started_timestamp()],
+            ['future_timestamp', 'converted_at', 'typed.converted_at > ' ~ run_started_timestamp()],
+            ['self_referral', 'referee_customer_id', 'typed.referrer_customer_id = typed.referee_customer_id'],
+        ]) }} as row_rejection
+    from typed
+),
+
+{{ reject_duplicate_keys('checked', ['referral_id']) }},
 
 referenced as (
     {{ reject_orphan_references('deduplicated', [
@@ -107,11 +116,15 @@ cyclic_referrals as (
 
 final as (
     select
-        referenced.* exclude (referenced.rejection_reason),
+        referenced.* exclude (referenced.rejection_reason, referenced.rejected_column),
         coalesce(
             referenced.rejection_reason,
             case when cyclic_referrals.referral_id is not null then 'referral_cycle' end
-        ) as rejection_reason
+        ) as rejection_reason,
+        coalesce(
+            referenced.rejected_column,
+            case when cyclic_referrals.referral_id is not null then 'referee_customer_id' end
+        ) as rejected_column
     from referenced
     left join cyclic_referrals
         on referenced.referral_id = cyclic_referrals.referral_id

@@ -3,12 +3,13 @@
     incremental_strategy='append',
     pre_hook="{{ restage_single_file('transactions') }}",
 ) }}
--- Every raw transactions row staged so far, typed, with the first row rule it breaks or
--- duplicate_id, decided when its file is staged. When the table is a folder of files, a
--- build reads only the files not staged yet (a duplicate of a row staged before is still a
--- duplicate); a table exported as one file is staged again whole by every build
--- (restage_single_file). --full-refresh stages every file again. Orphan references are
--- checked in base_raw__transactions against the customers of each build.
+-- Every raw transactions row staged so far, typed, with the first row rule it breaks (or
+-- duplicate_id) and the column that breaks it, decided when its file is staged. When the
+-- table is a folder of files, a build reads only the files not staged yet (a duplicate of
+-- a row staged before is still a duplicate); a table exported as one file is staged again
+-- whole by every build (restage_single_file). --full-refresh stages every file again.
+-- Orphan references are checked in base_raw__transactions against the customers of each
+-- build.
 with
 
 source as not materialized (
@@ -21,46 +22,47 @@ currencies as (
 
 typed as not materialized (
     select
-        {{ clean_text('source.transaction_id') }} as transaction_id,
-        {{ clean_text('source.customer_id') }} as customer_id,
-        try_cast(source.transacted_at as timestamp) as transacted_at,
-        {{ clean_enum('source.transaction_type') }} as transaction_type,
-        try_cast(source.amount as decimal(18, 2)) as amount,
-        try_cast(source.cost as decimal(18, 2)) as cost,
-        upper({{ clean_text('source.currency') }}) as currency,
-        {{ clean_enum('source.product_category') }} as product_category,
-        {{ clean_text('source.refunded_transaction_id') }} as refunded_transaction_id,
-        source.raw_file,
-        source.raw_file_row,
-        case
-            when {{ is_blank('source.transaction_id') }} or {{ is_blank('source.customer_id') }} then 'missing_id'
-            when source.transacted_at is null
-                or {{ is_blank('source.transaction_type') }}
-                or source.amount is null
-                or {{ is_blank('source.currency') }}
-                then 'missing_value'
-            when {{ is_malformed('source.transacted_at', 'timestamp') }} then 'malformed_timestamp'
-            when {{ is_malformed('source.amount', 'decimal(18, 2)') }}
-                or {{ is_malformed('source.cost', 'decimal(18, 2)') }}
-                then 'malformed_value'
-            when not {{ in_contract_values(clean_enum('source.transaction_type'), 'transaction_type') }}
-                then 'unknown_type'
-            when upper({{ clean_text('source.currency') }}) not in (select currencies.currency from currencies)
-                then 'unknown_currency'
-            when (
-                {{ clean_enum('source.transaction_type') }} = 'purchase'
-                and (try_cast(source.amount as decimal(18, 2)) <= 0 or try_cast(source.cost as decimal(18, 2)) < 0)
-            )
-            or (
-                {{ clean_enum('source.transaction_type') }} = 'refund'
-                and (try_cast(source.amount as decimal(18, 2)) >= 0 or try_cast(source.cost as decimal(18, 2)) > 0)
-            )
-                then 'out_of_range'
-            when try_cast(source.transacted_at as timestamp) > {{ run_started_timestamp() }} then 'future_timestamp'
-        end as row_rejection_reason
+        {{ clean_text('transaction_id') }} as transaction_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ raw_timestamp('transacted_at', 'transactions') }} as transacted_at,
+        {{ clean_enum('transaction_type') }} as transaction_type,
+        try_cast(amount as decimal(18, 2)) as amount,
+        try_cast(cost as decimal(18, 2)) as cost,
+        upper({{ clean_text('currency') }}) as currency,
+        {{ clean_enum('product_category') }} as product_category,
+        {{ clean_text('refunded_transaction_id') }} as refunded_transaction_id,
+        transacted_at as raw_transacted_at,
+        amount as raw_amount,
+        cost as raw_cost,
+        raw_file,
+        raw_file_row
     from source
 ),
 
-{{ reject_duplicate_keys('typed', ['transaction_id'], prior=this if is_incremental() else none) }}
+checked as not materialized (
+    select
+        typed.* exclude (typed.raw_transacted_at, typed.raw_amount, typed.raw_cost),
+        {{ first_broken_rule([
+            ['missing_id', 'transaction_id', 'typed.transaction_id is null'],
+            ['missing_id', 'customer_id', 'typed.customer_id is null'],
+            ['missing_value', 'transacted_at', 'typed.raw_transacted_at is null'],
+            ['missing_value', 'transaction_type', 'typed.transaction_type is null'],
+            ['missing_value', 'amount', 'typed.raw_amount is null'],
+            ['missing_value', 'currency', 'typed.currency is null'],
+            ['malformed_timestamp', 'transacted_at', is_unreadable('typed.raw_transacted_at', 'typed.transacted_at')],
+            ['malformed_value', 'amount', is_unreadable('typed.raw_amount', 'typed.amount')],
+            ['malformed_value', 'cost', is_unreadable('typed.raw_cost', 'typed.cost')],
+            ['unknown_type', 'transaction_type', 'not ' ~ in_contract_values('typed.transaction_type', 'transaction_type')],
+            ['unknown_currency', 'currency', 'typed.currency not in (select currencies.currency from currencies)'],
+            ['out_of_range', 'amount', "(typed.transaction_type = 'purchase' and typed.amount <= 0)"
+                ~ " or (typed.transaction_type = 'refund' and typed.amount >= 0)"],
+            ['out_of_range', 'cost', "(typed.transaction_type = 'purchase' and typed.cost < 0)"
+                ~ " or (typed.transaction_type = 'refund' and typed.cost > 0)"],
+            ['future_timestamp', 'transacted_at', 'typed.transacted_at > ' ~ run_started_timestamp()],
+        ]) }} as row_rejection
+    from typed
+),
+
+{{ reject_duplicate_keys('checked', ['transaction_id'], prior=this if is_incremental() else none) }}
 
 select * from deduplicated
