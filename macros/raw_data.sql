@@ -62,20 +62,22 @@
     {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
-{% macro raw_table(table_name, announce=false) -%}
+{% macro raw_table(table_name, announce=false, check=false) -%}
     {#- The raw table as a relation to select from. `announce` marks the one read that
         counts, the table's base model: there the file is checked (readable to the end,
         the contract's columns and types, rows in a required table) and an absent
-        optional file is said once in the log. A missing optional file becomes an empty
-        relation with the contract's columns; a missing required file, a file in the
-        other format, or a file that breaks the contract stops the build with one line
-        naming the file and saying what to do. -#}
+        optional file is said once in the log, unless check_raw_files() did it before
+        the models (`dbt build` and `dbt run`: the pre-flight calls this with `check`).
+        A missing optional file becomes an empty relation with the contract's columns; a
+        missing required file, a file in the other format, or a file that breaks the
+        contract stops the build with one line naming the file and saying what to do. -#}
     {%- set relation = source('raw', table_name) -%}
     {%- if not execute -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- set node = raw_source_node(table_name) -%}
     {%- set required = node.config.meta.get('required', false) -%}
+    {%- set announce = check or (announce and not raw_preflight_applies()) -%}
     {%- if raw_file_exists(table_name) -%}
         {%- if announce -%}
             {%- do assert_raw_file_readable(table_name) -%}
@@ -91,7 +93,7 @@
         {{ stop_build(
             "Raw file '" ~ raw_file_path(table_name) ~ "' was not found, but '"
             ~ raw_file_path(table_name, other_format) ~ "' is there: to read " ~ other_format | upper
-            ~ " files set raw_format: " ~ other_format ~ " (--vars '{raw_format: " ~ other_format
+            ~ " files set raw_format: " ~ other_format ~ " (scripts/build.sh --vars '{raw_format: " ~ other_format
             ~ "}'), or export every table as " ~ raw_format() ~ ".") }}
     {%- elif required -%}
         {{ stop_build(

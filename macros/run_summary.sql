@@ -16,6 +16,16 @@
     {{ return(line) }}
 {%- endmacro %}
 
+{% macro raw_unknown_columns(table_name) -%}
+    {#- The columns of the raw file that the contract does not name (read by no model). -#}
+    {%- set known = raw_source_node(table_name).columns.keys() | list -%}
+    {%- set unknown = [] -%}
+    {%- for column in raw_column_types(table_name).keys() if column not in known -%}
+        {%- do unknown.append(column) -%}
+    {%- endfor -%}
+    {{ return(unknown) }}
+{%- endmacro %}
+
 {% macro reason_count_text() -%}
     {#- SQL: "malformed_value 101 in amount" from columns rejection_reason, n, rejected_column. -#}
     {{ return("rejection_reason || ' ' || n || ' in ' || rejected_column") }}
@@ -94,6 +104,10 @@
                 {%- set line = line ~ ": " ~ rejected_share_text(raw_rows, rejected_rows)
                     ~ " rejected, above max_rejected_share " ~ max_share
                     ~ " (test rejected_share_below_max_rejected_share warns)" -%}
+            {%- endif -%}
+            {%- set unknown = raw_unknown_columns(table_name) -%}
+            {%- if unknown | length > 0 -%}
+                {%- set line = line ~ "; column(s) not in the contract, ignored: " ~ (unknown | join(', ')) -%}
             {%- endif -%}
             {{ log(line ~ ".", info=true) }}
         {%- endif -%}

@@ -189,6 +189,8 @@
         {%- do raise_setting_error('raw_format', raw_format, "parquet or csv") -%}
     {%- endif -%}
 
+    {%- do check_raw_timestamp_formats() -%}
+
     {%- set accept = var('accept_rejected_rows', false) -%}
     {%- if accept not in [true, false, 'true', 'false', 'True', 'False'] -%}
         {%- do raise_setting_error('accept_rejected_rows', accept, "true or false") -%}
@@ -239,6 +241,32 @@
     {%- endif -%}
 
     {{ return('') }}
+{%- endmacro %}
+
+{% macro check_raw_timestamp_formats() -%}
+    {#- raw_timestamp_formats: {raw table: a DuckDB strptime format or a list of them}. -#}
+    {%- set formats = var('raw_timestamp_formats', {}) -%}
+    {%- set allowed = "empty ({}) or a map from raw table to a strptime format or a list of them, e.g."
+        ~ " {transactions: '%d/%m/%Y %H:%M:%S'}; raw tables: " ~ (raw_tables().keys() | join(', ')) -%}
+    {%- if formats is none or formats == '' -%}
+        {{ return(none) }}
+    {%- elif formats is not mapping -%}
+        {%- do raise_setting_error('raw_timestamp_formats', formats, allowed) -%}
+    {%- endif -%}
+    {%- for table_name, table_formats in formats.items() -%}
+        {%- set listed = [table_formats] if table_formats is string else table_formats -%}
+        {%- if table_name not in raw_tables() or listed is string or listed is not iterable or listed is mapping
+            or listed | length == 0 -%}
+            {%- do raise_setting_error('raw_timestamp_formats', formats, allowed) -%}
+        {%- endif -%}
+        {%- for format in listed -%}
+            {#- DuckDB's strptime specifiers (a wrong one would fail every model reading the table). -#}
+            {%- if format is not string or '%' not in format
+                or modules.re.search('%(?!-?[aAwdbBmyYHIpMSgfnzZjUWcxX%])', format) -%}
+                {%- do raise_setting_error('raw_timestamp_formats', formats, allowed) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 {% macro check_as_of_date_in_data() -%}

@@ -19,7 +19,8 @@
 {% macro raw_timestamp_formats(table_name) -%}
     {#- The formats raw_timestamp_formats gives for `table_name` (a format or a list of
         them; checked by check_settings()), as a list; empty when none. -#}
-    {%- set formats = (var('raw_timestamp_formats', {}) or {}).get(table_name, []) -%}
+    {%- set setting = var('raw_timestamp_formats', {}) -%}
+    {%- set formats = setting.get(table_name, []) if setting is mapping else [] -%}
     {{ return([formats] if formats is string else (formats | list)) }}
 {%- endmacro %}
 

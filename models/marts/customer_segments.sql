@@ -15,6 +15,10 @@ value_segments as (
     select * from {{ ref('value_segments') }}
 ),
 
+rejections as (
+    select * from {{ ref('int_customers_rejections_counted') }}
+),
+
 final as (
     select
         segmented.customer_id,
@@ -120,12 +124,17 @@ final as (
         segmented.is_lapsed_high_value,
         segmented.is_departed_referrer,
         segmented.is_prospect_with_referral_value,
+        rejections.customer_id is not null as has_rejected_rows,
+        coalesce(rejections.rejected_row_count, 0) as rejected_row_count,
+        rejections.rejected_row_tables,
         {{ built_at() }} as built_at
     from segmented
     inner join actions
         on segmented.customer_id = actions.customer_id
     inner join value_segments
         on segmented.value_segment = value_segments.value_segment
+    left join rejections
+        on segmented.customer_id = rejections.customer_id
 )
 
 select * from final

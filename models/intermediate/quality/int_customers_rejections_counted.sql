@@ -1,0 +1,33 @@
+-- The raw rows quarantined in staging.stg_raw__rejected_rows that name a known customer
+-- (a transaction, email event, referral as referrer, social profile, community post or
+-- survey answer of theirs, or a second row of their own): their measures may miss
+-- those rows, so the mart marks them. Rows of any date count: a malformed timestamp
+-- has no date to compare with as_of_date.
+with
+
+rejected_rows as (
+    select * from {{ ref('stg_raw__rejected_rows') }}
+),
+
+customers as (
+    select * from {{ ref('int_customers_filtered') }}
+),
+
+counted as (
+    select
+        rejected_rows.customer_id,
+        count(*) as rejected_row_count,
+        string_agg(distinct rejected_rows.table_name, ', ' order by rejected_rows.table_name) as rejected_row_tables
+    from rejected_rows
+    where rejected_rows.customer_id is not null
+    group by rejected_rows.customer_id
+),
+
+final as (
+    select counted.*
+    from counted
+    inner join customers
+        on counted.customer_id = customers.customer_id
+)
+
+select * from final
