@@ -9,9 +9,11 @@
 3. starts Superset (gunicorn) on 127.0.0.1:``SUPERSET_PORT`` (default 8088);
 4. defines, through Superset's REST API, the database ``customer_value`` (the serving
    copy ``SERVING_DIR/customer_value.duckdb``, opened read-only), the datasets
-   ``marts.customer_segments`` and ``marts.segment_summary``, two charts and the
-   dashboard ``segments`` (updated in place when they exist, so running it again after
-   changing this file redefines them);
+   ``marts.customer_segments`` and ``marts.segment_summary`` (and
+   ``segment_summary_ordered``, with the two-by-two's order), the charts (headline
+   figures, value segments with their shares of customers and of value, the overlapping
+   groups) and the dashboard ``segments`` (updated in place when they exist, so running
+   it again after changing this file redefines them);
 5. keeps serving until Ctrl-C (``setup`` stops instead, once the dashboard is defined).
 
 Runs with the project's Python (it needs only ``requests``); Superset runs in its own
@@ -624,7 +626,7 @@ def define_dashboard(api: Api, serving_file: Path) -> None:
         bars=("customer_share", "net_revenue_share", "predicted_clv_share", "crv_share")))
     shares = (CHART_SHARES, "echarts_timeseries_bar", shares_chart_params(ordered))
     groups = (CHART_GROUPS, "table", table_params(
-        ordered, GROUP_COLUMNS, "group", [("customers", False)], bars=("customer_share",)))
+        ordered, GROUP_COLUMNS, "group", [("customers", False), ("segment_label", True)], bars=("customer_share",)))
 
     cells = {}
     for name, viz_type, params in [*headlines, segments, shares, groups]:
