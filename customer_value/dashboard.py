@@ -9,9 +9,11 @@
 3. starts Superset (gunicorn) on 127.0.0.1:``SUPERSET_PORT`` (default 8088);
 4. defines, through Superset's REST API, the database ``customer_value`` (the serving
    copy ``SERVING_DIR/customer_value.duckdb``, opened read-only), the datasets
-   ``marts.customer_segments`` and ``marts.segment_summary``, two charts and the
-   dashboard ``segments`` (updated in place when they exist, so running it again after
-   changing this file redefines them);
+   ``marts.customer_segments`` and ``marts.segment_summary`` (and
+   ``segment_summary_ordered``, with the two-by-two's order), the charts (headline
+   figures, value segments with their shares of customers and of value, the overlapping
+   groups) and the dashboard ``segments`` (updated in place when they exist, so running
+   it again after changing this file redefines them);
 5. keeps serving until Ctrl-C (``setup`` stops instead, once the dashboard is defined).
 
 Runs with the project's Python (it needs only ``requests``); Superset runs in its own
@@ -22,6 +24,7 @@ the project's.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import os
@@ -46,21 +49,70 @@ SERVING_FILE = "customer_value.duckdb"
 
 DATABASE_NAME = "customer_value"
 DASHBOARD_SLUG = "segments"
-DASHBOARD_TITLE = "Value segments"
-CHART_CUSTOMERS = "Customers by value segment"
-CHART_SUMMARY = "Segment summary"
-SUMMARY_COLUMNS = [
-    "segment_kind",
-    "segment",
+DASHBOARD_TITLE = "Customer value segments"
+SEGMENTS_SEED = PROJECT_DIR / "seeds" / "value_segments.csv"
+# segment_summary with each value segment's place in the two-by-two (seed value_segments'
+# sort_order; the serving copy holds the marts only, so the order is written into the SQL).
+ORDERED_SUMMARY = "segment_summary_ordered"
+DATASETS = ("customer_segments", "segment_summary", ORDERED_SUMMARY)
+
+CHART_CUSTOMERS = "Customers"
+CHART_REVENUE = "Net revenue to date"
+CHART_PREDICTED_CLV = "Predicted CLV"
+CHART_CRV = "CRV"
+CHART_AS_OF = "Data as of"
+CHART_SEGMENTS = "Value segments: customers and value"
+CHART_SHARES = "Share of customers and of value by segment"
+CHART_GROUPS = "Groups (overlapping)"
+# Charts earlier versions defined; removed when the dashboard is defined again.
+RETIRED_CHARTS = ("Customers by value segment", "Segment summary")
+
+SEGMENT_COLUMNS = [
     "segment_label",
     "customers",
     "customer_share",
     "net_revenue_to_date",
-    "mean_predicted_clv",
+    "net_revenue_share",
     "predicted_clv",
+    "predicted_clv_share",
+    "crv",
+    "crv_share",
+    "recommended_action_text",
+]
+GROUP_COLUMNS = [
+    "segment_label",
+    "customers",
+    "customer_share",
+    "net_revenue_to_date",
+    "predicted_clv",
+    "mean_predicted_clv",
     "crv",
     "recommended_action_text",
 ]
+# Column headings for a marketing manager; {currency} is the serving copy's reporting currency.
+COLUMN_LABELS = {
+    "as_of_date": "Data as of",
+    "segment_kind": "Kind",
+    "segment": "Segment code",
+    "segment_label": "Segment",
+    "segment_order": "Place in the two-by-two",
+    "customers": "Customers",
+    "customer_share": "Share of customers",
+    "net_revenue_to_date": "Net revenue to date ({currency})",
+    "net_revenue_share": "Share of net revenue",
+    "historical_clv": "Historical CLV ({currency})",
+    "mean_historical_clv": "Mean historical CLV ({currency})",
+    "historical_clv_share": "Share of historical CLV",
+    "predicted_clv": "Predicted CLV ({currency})",
+    "mean_predicted_clv": "Mean predicted CLV ({currency})",
+    "predicted_clv_share": "Share of predicted CLV",
+    "crv": "CRV ({currency})",
+    "mean_crv": "Mean CRV ({currency})",
+    "crv_share": "Share of CRV",
+    "recommended_action": "Action code",
+    "recommended_action_text": "Recommended action",
+    "built_at": "Built at",
+}
 
 
 def log(message: str) -> None:
@@ -286,83 +338,259 @@ class Api:
 # --- the dashboard, as code ----------------------------------------------------------
 
 
-def count_metric(label: str) -> dict:
-    return {"expressionType": "SQL", "sqlExpression": "COUNT(*)", "label": label, "hasCustomLabel": True}
+def segment_order() -> list[str]:
+    """The value segments in the two-by-two's order (seed value_segments' sort_order)."""
+    with SEGMENTS_SEED.open(newline="") as seed:
+        rows = list(csv.DictReader(seed))
+    return [row["value_segment"] for row in sorted(rows, key=lambda row: int(row["sort_order"]))]
 
 
-def customers_chart_params(dataset_id: int) -> dict:
-    """Bar chart: customers per value segment (customer_segments), largest first."""
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ordered_summary_sql() -> str:
+    """segment_summary with segment_order: the value segment's place in the two-by-two
+    (1 champion, 2 affluent, 3 advocate, 4 miser, then the fallbacks and prospects); NULL
+    for the groups."""
+    cases = " ".join(f"when {sql_text(segment)} then {place}" for place, segment in enumerate(segment_order(), start=1))
+    return (
+        "select\n    *,\n"
+        f"    case when segment_kind = 'value_segment' then case segment {cases} end end as segment_order\n"
+        "from marts.segment_summary"
+    )
+
+
+def label(column: str, currency: str) -> str:
+    return COLUMN_LABELS.get(column, column).format(currency=currency)
+
+
+def sql_metric(expression: str, name: str) -> dict:
+    return {"expressionType": "SQL", "sqlExpression": expression, "label": name, "hasCustomLabel": True}
+
+
+def kind_filter(kind: str) -> dict:
+    return {
+        "expressionType": "SIMPLE", "clause": "WHERE", "subject": "segment_kind", "operator": "==",
+        "comparator": kind,
+    }
+
+
+def big_number_params(dataset_id: int, expression: str, name: str, subtitle: str, number_format: str) -> dict:
+    """One headline figure over all customers of customer_segments."""
+    return {
+        "viz_type": "big_number_total",
+        "datasource": f"{dataset_id}__table",
+        "metric": sql_metric(expression, name),
+        "adhoc_filters": [],
+        "subtitle": subtitle,
+        "header_font_size": 0.3,
+        "subtitle_font_size": 0.15,
+        "y_axis_format": number_format,
+        "time_format": "%Y-%m-%d",
+    }
+
+
+def headline_charts(dataset_id: int, currency: str) -> list[tuple[str, str, dict]]:
+    """(name, viz_type, params) of the headline figures: customers, revenue, predicted CLV,
+    CRV and the date the data is as of."""
+    figures = [
+        (CHART_CUSTOMERS, "COUNT(*)", "prospects included", ",d"),
+        (f"{CHART_REVENUE} ({currency})", "SUM(net_revenue_to_date)", "what they bought, net of refunds", ",.0f"),
+        (f"{CHART_PREDICTED_CLV} ({currency})", "SUM(predicted_clv)",
+         "margin of their future purchases", ",.0f"),
+        (f"{CHART_CRV} ({currency})", "SUM(crv)", "customer referral value", ",.0f"),
+        (CHART_AS_OF, "MAX(as_of_date)", "the date of the data", "%Y-%m-%d"),
+    ]
+    return [
+        (name, "big_number_total", big_number_params(dataset_id, expression, name, subtitle, number_format))
+        for name, expression, subtitle, number_format in figures
+    ]
+
+
+def table_params(dataset_id: int, columns: list[str], kind: str, order_by: list[tuple[str, bool]],
+                 bars: tuple[str, ...]) -> dict:
+    """Table of segment_summary_ordered's rows of one segment_kind, in the given order."""
+    percent = {"d3NumberFormat": ".1%"}
+    money = {"d3NumberFormat": ",.0f"}
+    config = {
+        "customers": {"d3NumberFormat": ",d"},
+        "customer_share": percent,
+        "net_revenue_to_date": money,
+        "net_revenue_share": percent,
+        "predicted_clv": money,
+        "mean_predicted_clv": money,
+        "predicted_clv_share": percent,
+        "crv": money,
+        "crv_share": percent,
+    }
+    return {
+        "viz_type": "table",
+        "datasource": f"{dataset_id}__table",
+        "query_mode": "raw",
+        "all_columns": columns,
+        "order_by_cols": [json.dumps([column, ascending]) for column, ascending in order_by],
+        "adhoc_filters": [kind_filter(kind)],
+        "row_limit": 100,
+        "server_pagination": False,
+        "include_search": False,
+        "show_cell_bars": False,
+        "allow_rearrange_columns": False,
+        "column_config": {
+            column: {**format_, "showCellBars": column in bars}
+            for column, format_ in config.items() if column in columns
+        },
+    }
+
+
+def shares_chart_params(dataset_id: int) -> dict:
+    """Bars: each value segment's share of customers next to its share of revenue, of
+    predicted CLV and of CRV, the segments in the two-by-two's order."""
+    order = sql_metric("MIN(segment_order)", "place in the two-by-two")
     return {
         "viz_type": "echarts_timeseries_bar",
         "datasource": f"{dataset_id}__table",
-        "x_axis": "value_segment",
-        "metrics": [count_metric("customers")],
+        "x_axis": "segment_label",
+        "metrics": [
+            # Named so that their alphabetical order is this order (sort_series_type name).
+            sql_metric("SUM(customer_share)", "Share of customers"),
+            sql_metric("SUM(net_revenue_share)", "Share of net revenue"),
+            sql_metric("SUM(predicted_clv_share)", "Share of predicted CLV"),
+            sql_metric("SUM(crv_share)", "Share of referral value (CRV)"),
+        ],
+        "sort_series_type": "name",
+        "sort_series_ascending": True,
         "groupby": [],
-        "adhoc_filters": [],
+        "adhoc_filters": [kind_filter("value_segment")],
+        # Sorted by a metric the chart does not draw: the segment's place in the two-by-two.
+        "timeseries_limit_metric": order,
+        "x_axis_sort": order["label"],
+        "x_axis_sort_asc": True,
         "row_limit": 100,
         "orientation": "vertical",
-        "x_axis_sort": "customers",
-        "x_axis_sort_asc": False,
         "show_value": True,
-        "show_legend": False,
+        "show_legend": True,
+        "legendOrientation": "top",
+        "legendType": "scroll",
         "color_scheme": "supersetColors",
-        "y_axis_format": ",d",
-        "x_axis_title": "value segment",
-        "x_axis_title_margin": 30,
-        "y_axis_title": "customers",
+        "y_axis_format": ".0%",
+        "x_axis_title": "",
+        "y_axis_title": "share of all customers' total",
         "y_axis_title_margin": 40,
+        "y_axis_title_position": "Left",
         "rich_tooltip": True,
         "truncateXAxis": True,
     }
 
 
-def summary_chart_params(dataset_id: int) -> dict:
-    """Table: segment_summary as it is, value segments first, then the groups."""
-    percent = {"d3NumberFormat": ".1%"}
-    money = {"d3NumberFormat": ",.0f"}
-    return {
-        "viz_type": "table",
-        "datasource": f"{dataset_id}__table",
-        "query_mode": "raw",
-        "all_columns": SUMMARY_COLUMNS,
-        "order_by_cols": [json.dumps(["segment_kind", False]), json.dumps(["customers", False])],
-        "adhoc_filters": [],
-        "row_limit": 100,
-        "server_pagination": False,
-        "include_search": False,
-        "show_cell_bars": False,
-        "table_timestamp_format": "smart_date",
-        "column_config": {
-            "customers": {"d3NumberFormat": ",d", "showCellBars": True},
-            "customer_share": {**percent, "showCellBars": True},
-            "net_revenue_to_date": money,
-            "mean_predicted_clv": money,
-            "predicted_clv": money,
-            "crv": money,
-        },
-    }
+def markdown_intro(currency: str) -> str:
+    return "\n\n".join([
+        f"Every customer known on the date of the data, prospects included. Money in **{currency}**. "
+        "**Net revenue**: what they bought, net of refunds. "
+        "**Predicted CLV**: the margin expected from their future purchases. "
+        "**CRV** (customer referral value): what the customers they brought in are worth, "
+        "kept apart from CLV (never add the two).",
+        "**Value segments** put every customer in one cell of the CLV × CRV two-by-two "
+        "(champion: high CLV, high CRV; affluent: high CLV, low CRV; advocate: low CLV, high CRV; "
+        "miser: low CLV, low CRV), or among the prospects who have not bought yet: they add up to "
+        "all customers. **Groups** are the lists marketing acts on: they overlap each other and the segments.",
+    ])
 
 
-def position(charts: list[tuple[int, str, str, int, int]]) -> dict:
-    """Dashboard layout (v2): a header and one chart per row, (id, uuid, name, width, height)."""
+def chart_cell(chart_id: int, uuid: str, name: str, width: int, height: int) -> dict:
+    return {"type": "CHART", "children": [],
+            "meta": {"chartId": chart_id, "uuid": uuid, "sliceName": name, "width": width, "height": height}}
+
+
+def markdown_cell(code: str, width: int, height: int) -> dict:
+    return {"type": "MARKDOWN", "children": [], "meta": {"code": code, "width": width, "height": height}}
+
+
+def header_cell(text: str) -> dict:
+    return {"type": "HEADER", "children": [],
+            "meta": {"text": text, "headerSize": "MEDIUM_HEADER", "background": "BACKGROUND_TRANSPARENT"}}
+
+
+def position(rows: list[list[dict]]) -> dict:
+    """Dashboard layout (v2): rows of cells (chart_cell, markdown_cell, header_cell); a row
+    holding a header holds it alone."""
     layout: dict = {
         "DASHBOARD_VERSION_KEY": "v2",
         "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
         "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
         "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": DASHBOARD_TITLE}},
     }
-    for number, (chart_id, uuid, name, width, height) in enumerate(charts, start=1):
-        row, chart = f"ROW-{number}", f"CHART-{number}"
+    for row_number, cells in enumerate(rows, start=1):
+        if len(cells) == 1 and cells[0]["type"] == "HEADER":
+            header = f"HEADER-{row_number}"
+            layout["GRID_ID"]["children"].append(header)
+            layout[header] = {**cells[0], "id": header, "parents": ["ROOT_ID", "GRID_ID"]}
+            continue
+        row = f"ROW-{row_number}"
         layout["GRID_ID"]["children"].append(row)
         layout[row] = {
-            "type": "ROW", "id": row, "children": [chart], "parents": ["ROOT_ID", "GRID_ID"],
+            "type": "ROW", "id": row, "children": [], "parents": ["ROOT_ID", "GRID_ID"],
             "meta": {"background": "BACKGROUND_TRANSPARENT"},
         }
-        layout[chart] = {
-            "type": "CHART", "id": chart, "children": [], "parents": ["ROOT_ID", "GRID_ID", row],
-            "meta": {"chartId": chart_id, "uuid": uuid, "sliceName": name, "width": width, "height": height},
-        }
+        for cell_number, cell in enumerate(cells, start=1):
+            cell_id = f"{cell['type']}-{row_number}-{cell_number}"
+            layout[row]["children"].append(cell_id)
+            layout[cell_id] = {**cell, "id": cell_id, "parents": ["ROOT_ID", "GRID_ID", row]}
     return layout
+
+
+def title_css(title: str) -> str:
+    """Superset sizes the title's input to the text without the input's padding, so a
+    title is cut ("Value segmen..."): give it room for the whole title."""
+    return (
+        ".dashboard-header-container .dynamic-title-input {\n"
+        f"  min-width: {len(title) + 4}ch;\n"
+        "  text-overflow: clip;\n"
+        "}\n"
+    )
+
+
+def reporting_currency(api: Api, dataset_id: int) -> str:
+    """The serving copy's reporting currency (customer_segments.reporting_currency)."""
+    answer = api.call("POST", "chart/data", json={
+        "datasource": {"id": dataset_id, "type": "table"},
+        "queries": [{"columns": [], "metrics": [sql_metric("ANY_VALUE(reporting_currency)", "currency")],
+                     "row_limit": 1}],
+        "result_format": "json",
+        "result_type": "full",
+    })
+    rows = answer["result"][0]["data"]
+    return (rows[0]["currency"] if rows else None) or "reporting currency"
+
+
+def define_dataset(api: Api, database_id: int, table: str, sql: str | None = None) -> int:
+    """A dataset on marts.<table> (or virtual, on `sql`), with its columns refreshed."""
+    existing = api.find("dataset", table_name=table, schema="marts")
+    if existing:
+        dataset_id = existing["id"]
+        if sql is not None:
+            api.call("PUT", f"dataset/{dataset_id}", json={"sql": sql})
+    else:
+        body = {"database": database_id, "schema": "marts", "table_name": table}
+        if sql is not None:
+            body["sql"] = sql
+        dataset_id = api.call("POST", "dataset/", json=body)["id"]
+    # Picks up new or changed columns of the mart.
+    api.call("PUT", f"dataset/{dataset_id}/refresh")
+    return dataset_id
+
+
+def label_columns(api: Api, dataset_id: int, currency: str) -> None:
+    """Business names (COLUMN_LABELS) as the dataset's column verbose names."""
+    kept = ("id", "column_name", "verbose_name", "description", "type", "is_dttm", "groupby", "filterable",
+            "expression", "python_date_format", "is_active", "advanced_data_type", "extra")
+    columns = api.call("GET", f"dataset/{dataset_id}")["result"]["columns"]
+    api.call("PUT", f"dataset/{dataset_id}", json={"columns": [
+        {**{key: column[key] for key in kept if key in column},
+         "verbose_name": label(column["column_name"], currency) if column["column_name"] in COLUMN_LABELS
+         else column.get("verbose_name")}
+        for column in columns
+    ]})
 
 
 def define_dashboard(api: Api, serving_file: Path) -> None:
@@ -380,47 +608,69 @@ def define_dashboard(api: Api, serving_file: Path) -> None:
             "extra": json.dumps({"engine_params": {"connect_args": {"read_only": True}}}),
         },
     )
-    datasets = {}
-    for table in ("customer_segments", "segment_summary"):
-        existing = api.find("dataset", table_name=table, schema="marts")
-        if existing:
-            dataset_id = existing["id"]
-        else:
-            dataset_id = api.call("POST", "dataset/", json={"database": database_id, "schema": "marts", "table_name": table})["id"]
-        # Picks up new or changed columns of the mart.
-        api.call("PUT", f"dataset/{dataset_id}/refresh")
-        datasets[table] = dataset_id
+    datasets = {table: define_dataset(api, database_id, table) for table in ("customer_segments", "segment_summary")}
+    datasets[ORDERED_SUMMARY] = define_dataset(api, database_id, ORDERED_SUMMARY, ordered_summary_sql())
+    currency = reporting_currency(api, datasets["customer_segments"])
+    for dataset_id in datasets.values():
+        label_columns(api, dataset_id, currency)
 
     dashboard_id = api.upsert(
         "dashboard",
         {"slug": DASHBOARD_SLUG},
         {"dashboard_title": DASHBOARD_TITLE, "slug": DASHBOARD_SLUG, "published": True},
     )
-    charts = []
-    for name, viz_type, params, width, height in [
-        (CHART_CUSTOMERS, "echarts_timeseries_bar", customers_chart_params(datasets["customer_segments"]), 12, 60),
-        (CHART_SUMMARY, "table", summary_chart_params(datasets["segment_summary"]), 12, 90),
-    ]:
-        table = "customer_segments" if name == CHART_CUSTOMERS else "segment_summary"
+    ordered = datasets[ORDERED_SUMMARY]
+    headlines = headline_charts(datasets["customer_segments"], currency)
+    segments = (CHART_SEGMENTS, "table", table_params(
+        ordered, SEGMENT_COLUMNS, "value_segment", [("segment_order", True)],
+        bars=("customer_share", "net_revenue_share", "predicted_clv_share", "crv_share")))
+    shares = (CHART_SHARES, "echarts_timeseries_bar", shares_chart_params(ordered))
+    groups = (CHART_GROUPS, "table", table_params(
+        ordered, GROUP_COLUMNS, "group", [("customers", False), ("segment_label", True)], bars=("customer_share",)))
+
+    cells = {}
+    for name, viz_type, params in [*headlines, segments, shares, groups]:
         chart_id = api.upsert(
             "chart",
             {"slice_name": name},
             {
                 "slice_name": name,
                 "viz_type": viz_type,
-                "datasource_id": datasets[table],
+                "datasource_id": int(params["datasource"].split("__")[0]),
                 "datasource_type": "table",
                 "params": json.dumps(params),
                 "dashboards": [dashboard_id],
             },
         )
         uuid = api.call("GET", f"chart/{chart_id}")["result"].get("uuid") or ""
-        charts.append((chart_id, uuid, name, width, height))
+        cells[name] = (chart_id, uuid, name)
+    # Charts of earlier definitions: retired ones are deleted, any other chart on the
+    # dashboard is taken off it (kept in Superset's chart list).
+    defined = {chart_id for chart_id, _, _ in cells.values()}
+    for chart in api.call("GET", f"dashboard/{dashboard_id}/charts")["result"]:
+        if chart["id"] in defined:
+            continue
+        if chart["slice_name"] in RETIRED_CHARTS:
+            api.call("DELETE", f"chart/{chart['id']}")
+        else:
+            api.call("PUT", f"chart/{chart['id']}", json={"dashboards": []})
+
+    headline_widths = [2, 3, 3, 2, 2]
+    rows = [
+        [markdown_cell(markdown_intro(currency), 12, 17)],
+        [chart_cell(*cells[name], width, 22) for (name, _, _), width in zip(headlines, headline_widths)],
+        [header_cell("Value segments: every customer in one, they add up to all customers")],
+        [chart_cell(*cells[CHART_SEGMENTS], 12, 50)],
+        [chart_cell(*cells[CHART_SHARES], 12, 62)],
+        [header_cell("Groups: overlapping lists, a customer can be in several (do not add them up)")],
+        [chart_cell(*cells[CHART_GROUPS], 12, 64)],
+    ]
     api.call(
         "PUT",
         f"dashboard/{dashboard_id}",
         json={
-            "position_json": json.dumps(position(charts)),
+            "position_json": json.dumps(position(rows)),
+            "css": title_css(DASHBOARD_TITLE),
             "json_metadata": json.dumps({"color_scheme": "supersetColors", "refresh_frequency": 0}),
         },
     )

@@ -5,11 +5,13 @@ Runs in .venv-superset (playwright) and drives Debian's chromium-headless-shell 
 
     python dashboard_browser.py BASE_URL DASHBOARD_PATH USER PASSWORD SCREENSHOT [CHROMIUM]
 
-Prints {"headers": [...], "rows": [[...]], "chart_data": [{"colnames": [...], "data": [...]}],
-"external_requests": [...], "external_failed": {url: why}, "external_answered": [...],
-"errors": [...]}: the page's table chart, the data every chart on it fetched, the
-requests the page tried outside BASE_URL (Chromium reports a request the page's content
-security policy blocks as a failed request) and the JavaScript errors.
+Prints, as JSON: "title" (the dashboard title as shown, and whether the page cuts it),
+"markdown" and "section_headers" (their text), "charts" (each chart in page order: its
+title, the big number and its subtitle, or the table's headers and rows as shown),
+"chart_data" (the rows every chart fetched, with its slice_id and viz_type), the
+requests the page tried outside BASE_URL ("external_requests", "external_failed":
+{url: why}, "external_answered"; Chromium reports a request the page's content security
+policy blocks as a failed request) and the JavaScript "errors".
 """
 
 from __future__ import annotations
@@ -20,6 +22,33 @@ import sys
 from playwright.sync_api import sync_playwright
 
 TIMEOUT_MS = 180_000
+
+# What the dashboard shows, read from the page as a reader sees it (innerText).
+PAGE_SCRIPT = """() => {
+  const text = element => (element ? element.innerText.trim() : null);
+  const title = document.querySelector('[data-test=editable-title-input]');
+  const charts = Array.from(document.querySelectorAll('.dashboard-component-chart-holder'))
+    .map(holder => {
+      // A table chart may draw its header and its body as two tables.
+      const table = holder.querySelector('table') !== null;
+      return {
+        title: text(holder.querySelector('[data-test=editable-title], .header-title')),
+        big_number: text(holder.querySelector('.header-line')),
+        subtitle: text(holder.querySelector('.subheader-line')),
+        has_canvas: holder.querySelector('canvas') !== null,
+        headers: table ? Array.from(holder.querySelectorAll('thead th')).map(text) : null,
+        rows: table ? Array.from(holder.querySelectorAll('tbody tr')).map(
+          row => Array.from(row.querySelectorAll('td')).map(text)) : null,
+      };
+    })
+    .filter(chart => chart.title !== null);  // the markdown has no title
+  return {
+    title: {text: title ? title.value : null, cut: title ? title.scrollWidth > title.clientWidth : null},
+    markdown: Array.from(document.querySelectorAll('.dashboard-markdown')).map(text),
+    section_headers: Array.from(document.querySelectorAll('.dashboard-component-header')).map(text),
+    charts: charts,
+  };
+}"""
 
 
 def main(base: str, path: str, user: str, password: str, screenshot: str, chromium: str) -> dict:
@@ -61,24 +90,33 @@ def main(base: str, path: str, user: str, password: str, screenshot: str, chromi
         page.wait_for_url(lambda url: "/login" not in url, timeout=TIMEOUT_MS)
 
         page.goto(f"{base}{path}", timeout=TIMEOUT_MS)
-        page.wait_for_selector(".dashboard-chart table tbody tr, table tbody tr", timeout=TIMEOUT_MS)
-        page.wait_for_selector("canvas, svg.echarts", timeout=TIMEOUT_MS)
-        page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
-        headers = page.eval_on_selector_all("table thead th", "cells => cells.map(cell => cell.innerText.trim())")
-        rows = page.eval_on_selector_all(
-            "table tbody tr",
-            "rows => rows.map(row => Array.from(row.querySelectorAll('td')).map(cell => cell.innerText.trim()))",
+        # Every chart drawn: the big numbers, the tables' rows, the bar chart's canvas.
+        page.wait_for_function(
+            "() => document.querySelectorAll('.dashboard-component-chart-holder').length > 0 && "
+            "Array.from(document.querySelectorAll('.dashboard-component-chart-holder')).every(holder => "
+            "!holder.querySelector('.chart-container, .chart-slice') || "
+            "holder.querySelector('.header-line, table tbody tr, canvas'))",
+            timeout=TIMEOUT_MS,
         )
+        page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+        page.wait_for_timeout(2000)  # the bars' animation
+        shown = page.evaluate(PAGE_SCRIPT)
         chart_data = []
         for response in chart_responses:
             if response.ok:
+                try:
+                    form_data = (response.request.post_data_json or {}).get("form_data", {})
+                except ValueError:
+                    form_data = {}
                 for result in response.json().get("result", []):
-                    chart_data.append({"colnames": result.get("colnames"), "data": result.get("data")})
+                    chart_data.append({
+                        "slice_id": form_data.get("slice_id"), "viz_type": form_data.get("viz_type"),
+                        "colnames": result.get("colnames"), "data": result.get("data"),
+                    })
         page.screenshot(path=screenshot, full_page=True)
         browser.close()
     return {
-        "headers": headers,
-        "rows": rows,
+        **shown,
         "chart_data": chart_data,
         "external_requests": external,
         "external_failed": external_failed,
