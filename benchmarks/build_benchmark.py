@@ -40,7 +40,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -159,8 +159,18 @@ def ensure_data(data_dir: Path, customers: int, seed: int) -> tuple[Path, float 
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "customer_value.generator", "--customers", str(customers), "--seed", str(seed),
-         "--out", str(out), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "customer_value.generator",
+            "--customers",
+            str(customers),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
         check=True,
         cwd=PROJECT_DIR,
     )
@@ -312,10 +322,7 @@ def raw_scan_floor(raw_dir: Path) -> dict:
         + " union all ".join(parts)
         + ") group by customer_id)"
     )
-    code = (
-        "import duckdb, sys; con = duckdb.connect(); "
-        f"print(con.execute({query!r}).fetchone())"
-    )
+    code = f"import duckdb, sys; con = duckdb.connect(); print(con.execute({query!r}).fetchone())"
     measured = run_measured([sys.executable, "-c", code])
     if measured.returncode != 0:
         raise RuntimeError(measured.output)
@@ -378,7 +385,7 @@ def measure_size(
         times=node_times(run_results),
         load_before=load_before,
         load_after=load_average(),
-        measured_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         dbt_threads=threads,
     )
     if incremental:
@@ -456,7 +463,7 @@ def profile_settings() -> str:
 
 
 def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0) -> str:
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     mach = machine()
     vers = ", ".join(f"{k} {v}" for k, v in versions().items())
     lines = [
@@ -493,7 +500,8 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             f"| {gib(r.peak_rss_bytes)} | {r.times['models_s']:.1f} s | {r.times['tests_s']:.1f} s "
             f"| {r.floor['wall_s']:.2f} s | {gib(r.floor['peak_rss_bytes'])} | {r.parse_s:.1f} s "
             f"| {r.load_before:.2f}/{r.load_after:.2f} | {r.measured_at}"
-            + (f", `--threads {r.dbt_threads}`" if r.dbt_threads else "") + " |"
+            + (f", `--threads {r.dbt_threads}`" if r.dbt_threads else "")
+            + " |"
         )
     daily = [r for r in results if r.incremental]
     if daily:
@@ -537,8 +545,12 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             test = r.times["top_tests"][i] if i < len(r.times["top_tests"]) else ("", "")
             lines.append(f"| {model[0]} | {model[1]} | {test[0]} | {test[1]} |")
         if r.incremental:
-            lines += ["", "Daily build, slowest models: "
-                      + ", ".join(f"{n} {t} s" for n, t in r.incremental["daily_top_models"][:5]) + "."]
+            lines += [
+                "",
+                "Daily build, slowest models: "
+                + ", ".join(f"{n} {t} s" for n, t in r.incremental["daily_top_models"][:5])
+                + ".",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -556,9 +568,7 @@ def readme_table(results: list[SizeResult]) -> str:
     ]
     for customers, r in sorted(latest.items()):
         day = f"{daily[customers]['daily_wall_s']:.0f} s" if customers in daily else "-"
-        lines.append(
-            f"| {customers:,} | {r.raw_rows:,} | {r.wall_s:.0f} s | {gib(r.peak_rss_bytes)} | {day} |"
-        )
+        lines.append(f"| {customers:,} | {r.raw_rows:,} | {r.wall_s:.0f} s | {gib(r.peak_rss_bytes)} | {day} |")
     return "\n".join(lines)
 
 
@@ -575,23 +585,49 @@ def update_readme(readme: Path, table: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="*", default=list(DEFAULT_SIZES),
-                        help="numbers of customers (none: only rewrite the results file from --add-results)")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="*",
+        default=list(DEFAULT_SIZES),
+        help="numbers of customers (none: only rewrite the results file from --add-results)",
+    )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help=f"cache of generated raw data (default {DEFAULT_DATA_DIR}, or $SCALE_DATA_DIR)")
-    parser.add_argument("--work-dir", type=Path, default=None,
-                        help="where the databases and dbt targets go (default: a temporary folder, removed)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"cache of generated raw data (default {DEFAULT_DATA_DIR}, or $SCALE_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="where the databases and dbt targets go (default: a temporary folder, removed)",
+    )
     parser.add_argument("--incremental", action="store_true", help="also measure a daily incremental run")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="dbt threads for the builds (default: the profile's; 1 keeps to one large query at a time)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="dbt threads for the builds (default: the profile's; 1 keeps to one large query at a time)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
-    parser.add_argument("--readme", type=Path, default=README,
-                        help=f"README whose scale table is rewritten with the results file (default {README})")
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=README,
+        help=f"README whose scale table is rewritten with the results file (default {README})",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write the results file nor the README table")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
-    parser.add_argument("--add-results", type=Path, nargs="*", default=[],
-                        help="JSON files of earlier runs (--json) whose sizes join the results file")
+    parser.add_argument(
+        "--add-results",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="JSON files of earlier runs (--json) whose sizes join the results file",
+    )
     args = parser.parse_args(argv)
 
     work_root = args.work_dir or Path(tempfile.mkdtemp(prefix="build_benchmark_"))
@@ -610,8 +646,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.work_dir is None:
             shutil.rmtree(work_root, ignore_errors=True)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "versions": versions(),
-                                         "results": [asdict(r) for r in results]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {"machine": machine(), "versions": versions(), "results": [asdict(r) for r in results]}, indent=2
+            )
+        )
     earlier = [
         SizeResult(**{"cpu_s": 0.0, **r}) for path in args.add_results for r in json.loads(path.read_text())["results"]
     ]

@@ -92,8 +92,16 @@ def ensure_venv(python: str | None = None) -> Path:
     if not (VENV / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", str(VENV)], check=True)
     subprocess.run(
-        [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(REQUIREMENTS)],
+        [
+            str(VENV / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(REQUIREMENTS),
+        ],
         check=True,
     )
     stamp.write_text(wanted)
@@ -166,7 +174,9 @@ class Superset:
             [str(bin_dir / "superset"), *args], env=self.env(), cwd=self.home, capture_output=True, text=True
         )
         if completed.returncode != 0:
-            raise RuntimeError(f"superset {' '.join(args)} failed:\n{completed.stdout[-3000:]}{completed.stderr[-3000:]}")
+            raise RuntimeError(
+                f"superset {' '.join(args)} failed:\n{completed.stdout[-3000:]}{completed.stderr[-3000:]}"
+            )
         return completed
 
     def initialise(self, bin_dir: Path) -> None:
@@ -180,8 +190,19 @@ class Superset:
         log(f"initialising Superset in {self.home}")
         self.superset(bin_dir, "db", "upgrade")
         created = self.superset(
-            bin_dir, "fab", "create-admin", "--username", self.username, "--password", self.password,
-            "--firstname", "Customer", "--lastname", "Value", "--email", f"{self.username}@localhost.invalid",
+            bin_dir,
+            "fab",
+            "create-admin",
+            "--username",
+            self.username,
+            "--password",
+            self.password,
+            "--firstname",
+            "Customer",
+            "--lastname",
+            "Value",
+            "--email",
+            f"{self.username}@localhost.invalid",
         )
         if "already exists" in created.stdout + created.stderr:
             self.superset(bin_dir, "fab", "reset-password", "--username", self.username, "--password", self.password)
@@ -196,9 +217,22 @@ class Superset:
                 raise RuntimeError(f"port {self.port} is in use; choose another with --port or SUPERSET_PORT")
         server_log = (self.home / "server.log").open("ab")
         process = subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "--workers", "1", "--threads", "8", "--timeout", "120",
-             "--bind", f"127.0.0.1:{self.port}", "superset.app:create_app()"],
-            env=self.env(), cwd=self.home, stdout=server_log, stderr=subprocess.STDOUT,
+            [
+                str(bin_dir / "gunicorn"),
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+                "--timeout",
+                "120",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "superset.app:create_app()",
+            ],
+            env=self.env(),
+            cwd=self.home,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -214,7 +248,9 @@ class Superset:
                 except requests.RequestException:
                     pass
                 time.sleep(0.5)
-            raise RuntimeError(f"Superset did not answer on {self.url} within {timeout:.0f} s; see {self.home / 'server.log'}")
+            raise RuntimeError(
+                f"Superset did not answer on {self.url} within {timeout:.0f} s; see {self.home / 'server.log'}"
+            )
         except BaseException:
             stop(process)
             raise
@@ -355,11 +391,17 @@ def position(charts: list[tuple[int, str, str, int, int]]) -> dict:
         row, chart = f"ROW-{number}", f"CHART-{number}"
         layout["GRID_ID"]["children"].append(row)
         layout[row] = {
-            "type": "ROW", "id": row, "children": [chart], "parents": ["ROOT_ID", "GRID_ID"],
+            "type": "ROW",
+            "id": row,
+            "children": [chart],
+            "parents": ["ROOT_ID", "GRID_ID"],
             "meta": {"background": "BACKGROUND_TRANSPARENT"},
         }
         layout[chart] = {
-            "type": "CHART", "id": chart, "children": [], "parents": ["ROOT_ID", "GRID_ID", row],
+            "type": "CHART",
+            "id": chart,
+            "children": [],
+            "parents": ["ROOT_ID", "GRID_ID", row],
             "meta": {"chartId": chart_id, "uuid": uuid, "sliceName": name, "width": width, "height": height},
         }
     return layout
@@ -386,7 +428,9 @@ def define_dashboard(api: Api, serving_file: Path) -> None:
         if existing:
             dataset_id = existing["id"]
         else:
-            dataset_id = api.call("POST", "dataset/", json={"database": database_id, "schema": "marts", "table_name": table})["id"]
+            dataset_id = api.call(
+                "POST", "dataset/", json={"database": database_id, "schema": "marts", "table_name": table}
+            )["id"]
         # Picks up new or changed columns of the mart.
         api.call("PUT", f"dataset/{dataset_id}/refresh")
         datasets[table] = dataset_id
@@ -444,8 +488,13 @@ def serving_file_from_env() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m customer_value.dashboard", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["serve", "setup"], nargs="?", default="serve",
-                        help="serve: set up and keep serving until Ctrl-C (default); setup: set up, define, stop")
+    parser.add_argument(
+        "command",
+        choices=["serve", "setup"],
+        nargs="?",
+        default="serve",
+        help="serve: set up and keep serving until Ctrl-C (default); setup: set up, define, stop",
+    )
     parser.add_argument("--port", type=int, help=f"port (default SUPERSET_PORT or {DEFAULT_PORT})")
     args = parser.parse_args(argv)
 

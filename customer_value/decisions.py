@@ -117,8 +117,14 @@ def _columns(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def _score(
-    con: duckdb.DuckDBPyConnection, name: str, meaning: str, members: str, right: str, recall_of: str,
-    recall_label: str, population: str,
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    meaning: str,
+    members: str,
+    right: str,
+    recall_of: str,
+    recall_label: str,
+    population: str,
 ) -> ListScore:
     size, hits, should, found, pop, pop_right = con.execute(
         f"""
@@ -143,7 +149,9 @@ def _score(
     )
 
 
-def score_lists(database: Path, raw_dir: Path, *, soon_days: int = 182, horizon_weeks: float = 365.25 / 7) -> list[ListScore]:
+def score_lists(
+    database: Path, raw_dir: Path, *, soon_days: int = 182, horizon_weeks: float = 365.25 / 7
+) -> list[ListScore]:
     """Every action list of the build in ``database`` against the truth in ``raw_dir``."""
     with duckdb.connect(str(database), read_only=True) as con:
         _truth_views(con, raw_dir, soon_days, horizon_weeks)
@@ -155,29 +163,69 @@ def score_lists(database: Path, raw_dir: Path, *, soon_days: int = 182, horizon_
         )
         push = ", ".join(f"'{a}'" for a in PURCHASE_PUSH_ACTIONS)
         lists = [
-            ("ambassadors", "is_ambassador", "invite to the ambassador programme; right: a true influencer or expert",
-             "is_elite", "is_elite and is_high_clv", "true influencers and experts the mart calls high CLV", "true"),
-            ("lapsing high value", "is_lapsing_high_value",
-             f"personal outreach while it can still work; right: {churn_words}", churn_right,
-             "is_valuable and has_churned_last_year", "valuable customers who churned in the 12 months before as_of_date",
-             "not is_prospect"),
-            ("lapsed high value", "is_lapsed_high_value", "low-cost win-back; right: churned by as_of_date",
-             "coalesce(is_churned, false)", "is_valuable and has_churned_before_last_year",
-             "valuable customers who churned over 12 months before as_of_date", "not is_prospect"),
-            ("at-risk high value (before the split)", "is_at_risk_high_value",
-             f"personal outreach; right: {churn_words}", churn_right,
-             "is_valuable and has_churned_last_year", "valuable customers who churned in the 12 months before as_of_date",
-             "not is_prospect"),
-            ("asked to buy more", f"recommended_action in ({push})",
-             "grow both, encourage purchases, grow value, retain; right: still alive at as_of_date",
-             "not coalesce(is_churned, false)", "false", "", "not is_prospect"),
-            ("high CRV", "is_high_crv and not is_prospect",
-             "referral programme; right: true referral rate in the buyers' top quarter", "is_top_referrer",
-             "is_top_referrer", "buyers in the true top quarter of referrers", "not is_prospect"),
-            ("high CLV", "is_high_clv and not is_prospect",
-             "retention spend; right: true expected value of the next 12 months in the buyers' top quarter",
-             "is_top_future_value", "is_top_future_value", "buyers in the true top quarter of future value",
-             "not is_prospect"),
+            (
+                "ambassadors",
+                "is_ambassador",
+                "invite to the ambassador programme; right: a true influencer or expert",
+                "is_elite",
+                "is_elite and is_high_clv",
+                "true influencers and experts the mart calls high CLV",
+                "true",
+            ),
+            (
+                "lapsing high value",
+                "is_lapsing_high_value",
+                f"personal outreach while it can still work; right: {churn_words}",
+                churn_right,
+                "is_valuable and has_churned_last_year",
+                "valuable customers who churned in the 12 months before as_of_date",
+                "not is_prospect",
+            ),
+            (
+                "lapsed high value",
+                "is_lapsed_high_value",
+                "low-cost win-back; right: churned by as_of_date",
+                "coalesce(is_churned, false)",
+                "is_valuable and has_churned_before_last_year",
+                "valuable customers who churned over 12 months before as_of_date",
+                "not is_prospect",
+            ),
+            (
+                "at-risk high value (before the split)",
+                "is_at_risk_high_value",
+                f"personal outreach; right: {churn_words}",
+                churn_right,
+                "is_valuable and has_churned_last_year",
+                "valuable customers who churned in the 12 months before as_of_date",
+                "not is_prospect",
+            ),
+            (
+                "asked to buy more",
+                f"recommended_action in ({push})",
+                "grow both, encourage purchases, grow value, retain; right: still alive at as_of_date",
+                "not coalesce(is_churned, false)",
+                "false",
+                "",
+                "not is_prospect",
+            ),
+            (
+                "high CRV",
+                "is_high_crv and not is_prospect",
+                "referral programme; right: true referral rate in the buyers' top quarter",
+                "is_top_referrer",
+                "is_top_referrer",
+                "buyers in the true top quarter of referrers",
+                "not is_prospect",
+            ),
+            (
+                "high CLV",
+                "is_high_clv and not is_prospect",
+                "retention spend; right: true expected value of the next 12 months in the buyers' top quarter",
+                "is_top_future_value",
+                "is_top_future_value",
+                "buyers in the true top quarter of future value",
+                "not is_prospect",
+            ),
         ]
         scores = []
         for name, members, meaning, right, recall_of, recall_label, population in lists:
@@ -299,7 +347,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--soon-days", type=int, default=182, help="'about to churn': within this many days")
     args = parser.parse_args(argv)
     print(markdown(score_lists(args.database, args.raw, soon_days=args.soon_days)))
-    print(f"\nAsked to buy more with P(alive) below the at-risk threshold: {purchase_push_to_the_departed(args.database)}")
+    print(
+        f"\nAsked to buy more with P(alive) below the at-risk threshold: {purchase_push_to_the_departed(args.database)}"
+    )
 
 
 if __name__ == "__main__":

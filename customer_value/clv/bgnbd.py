@@ -499,17 +499,20 @@ def probability_of_purchases_raw(
     log_p = np.log(alpha) - np.log(alpha + ta)  # log(alpha / (alpha + t))
     survived = xa + 1.0 if dropout_at_first else xa  # dropout opportunities survived
     alive = np.exp(
-        betaln(a, b + survived) - betaln(a, b) + gammaln(r + xa) - gammaln(r) - gammaln(xa + 1)
-        + r * log_p + xlogy(xa, ta / (alpha + ta))
+        betaln(a, b + survived)
+        - betaln(a, b)
+        + gammaln(r + xa)
+        - gammaln(r)
+        - gammaln(xa + 1)
+        + r * log_p
+        + xlogy(xa, ta / (alpha + ta))
     )
     # dropped out right after the x-th purchase, having made at least x while alive
     if dropout_at_first:
         dropped = np.exp(betaln(a + 1, b + xa) - betaln(a, b)) * nbinom.sf(xa - 1, r, np.exp(log_p))
         return alive + dropped
     x_at_least_1 = np.maximum(xa, 1.0)
-    dropped = np.exp(betaln(a + 1, b + x_at_least_1 - 1) - betaln(a, b)) * nbinom.sf(
-        x_at_least_1 - 1, r, np.exp(log_p)
-    )
+    dropped = np.exp(betaln(a + 1, b + x_at_least_1 - 1) - betaln(a, b)) * nbinom.sf(x_at_least_1 - 1, r, np.exp(log_p))
     return alive + np.where(xa > 0, dropped, 0.0)
 
 

@@ -208,7 +208,10 @@ def choose_model(
     if requested != "auto":
         if full_converged.get(requested):
             return requested, f"named by var clv_purchase_model = {requested}"
-        return requested, f"named by var clv_purchase_model = {requested}, but not fitted on the history up to as_of_date"
+        return (
+            requested,
+            f"named by var clv_purchase_model = {requested}, but not fitted on the history up to as_of_date",
+        )
     eligible = {name: score for name, score in scores.items() if score is not None and full_converged.get(name)}
     if eligible:
         order = list(PURCHASE_MODELS)
@@ -247,12 +250,17 @@ def comparison_table(
     results, _ = evaluate_models(data, min_customers=min_customers)
     problem = None
     if len(data) < min_customers:
-        problem = f"{len(data)} customers bought by {calibration_ends_on}, fewer than clv_min_customers = {min_customers}"
+        problem = (
+            f"{len(data)} customers bought by {calibration_ends_on}, fewer than clv_min_customers = {min_customers}"
+        )
     elif not np.any(data.frequency > 0):
         problem = f"nobody made a repeat purchase by {calibration_ends_on}"
 
     errors = {
-        r.name: (_errors(r.predicted_purchases, data.holdout_purchases), _errors(r.predicted_revenue, data.holdout_revenue))
+        r.name: (
+            _errors(r.predicted_purchases, data.holdout_purchases),
+            _errors(r.predicted_revenue, data.holdout_revenue),
+        )
         for r in results
     }
     scores: dict[str, float | None] = {name: None for name in PURCHASE_MODELS}
@@ -273,12 +281,14 @@ def comparison_table(
         for name in compared:
             result = by_name[name]
             z_purchases = excess_z(
-                result.predicted_purchases - data.holdout_purchases, best_result.predicted_purchases - data.holdout_purchases
+                result.predicted_purchases - data.holdout_purchases,
+                best_result.predicted_purchases - data.holdout_purchases,
             )
             z_revenue = None
             if result.predicted_revenue is not None and best_result.predicted_revenue is not None:
                 z_revenue = excess_z(
-                    result.predicted_revenue - data.holdout_revenue, best_result.predicted_revenue - data.holdout_revenue
+                    result.predicted_revenue - data.holdout_revenue,
+                    best_result.predicted_revenue - data.holdout_revenue,
                 )
             z_scores[name] = (z_purchases, z_revenue)
             within_noise[name] = z_purchases < noise_z and (z_revenue is None or z_revenue < noise_z)

@@ -87,8 +87,7 @@ def main() -> None:
                     answer("duckdb", read_database, database, relations),
                     answer("parquet", read_parquet, spec["parquet_dir"], relations),
                 ]
-            for line in lines:
-                out.write(json.dumps(line) + "\n")
+            out.writelines(json.dumps(line) + "\n" for line in lines)
             out.flush()
             time.sleep(0.1)
     if held is not None:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_helpers import DBT, PROJECT_DIR, DbtResult, assert_build_ok, generate, rewrite_parquet, run_dbt
 
 from customer_value.compare import relation_fingerprints
-from dbt_helpers import DBT, PROJECT_DIR, DbtResult, assert_build_ok, generate, rewrite_parquet, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -277,7 +277,9 @@ def test_dollar_amounts_in_csv_are_quarantined_and_the_log_says_so(tmp_path, dol
         " group by all"
     ) == [("malformed_value", dollars)]
     lines = [line.split("  ", 1)[-1].strip() for line in result.output.splitlines() if "  Raw " in line]
-    expected = f"Raw transactions: {rows} read, {rows - dollars} staged, {dollars} rejected (malformed_value {dollars})."
+    expected = (
+        f"Raw transactions: {rows} read, {rows - dollars} staged, {dollars} rejected (malformed_value {dollars})."
+    )
     assert expected in lines
     assert any(line.startswith("Raw customers: 300 read, 300 staged, 0 rejected.") for line in lines)
     assert len([line for line in lines if line.startswith("Raw ") and " read, " in line]) == 8
@@ -394,7 +396,11 @@ def test_email_key_sql_is_rfc_2104_hmac_sha256(tmp_path):
     hmac_sql = compiled("{{ hmac_sha256('unhex(key_hex)', 'message') }}", tmp_path)
     vectors = [
         ("0b" * 20, b"Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
-        ("4a656665", b"what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+        (
+            "4a656665",
+            b"what do ya want for nothing?",
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        ),
         (
             "aa" * 131,
             b"Test Using Larger Than Block-Size Key - Hash Key First",
@@ -415,7 +421,9 @@ def text_cells(result: DbtResult, schema: str) -> dict[str, list[str]]:
         f"select table_name, column_name from information_schema.columns where table_schema = '{schema}'"
     )
     for table, column in columns:
-        values = result.query(f'select cast("{column}" as varchar) from {schema}."{table}" where "{column}" is not null')
+        values = result.query(
+            f'select cast("{column}" as varchar) from {schema}."{table}" where "{column}" is not null'
+        )
         cells[f"{table}.{column}"] = [value for (value,) in values]
     return cells
 
@@ -506,10 +514,10 @@ def test_a_bad_thread_count_is_named(tmp_path, small_raw, monkeypatch):
 
 
 def test_clv_fit_does_not_depend_on_the_thread_count(monkeypatch):
+    from test_clv import simulate
+
     import customer_value.clv._common as common
     from customer_value.clv import fit_bgnbd, fit_gamma_gamma
-
-    from test_clv import simulate
 
     frequency, recency, age, spend, _ = simulate(3000, seed=8)
     monkeypatch.setattr(common, "_PARALLEL_MIN_ROWS", 500)

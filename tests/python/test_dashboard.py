@@ -24,9 +24,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_helpers import PROJECT_DIR
 
 from customer_value import dashboard
-from dbt_helpers import PROJECT_DIR
 
 BROWSER_SCRIPT = Path(__file__).with_name("dashboard_browser.py")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium-headless-shell")
@@ -76,9 +76,15 @@ def page(clean_build, tmp_path_factory) -> dict:
         shutil.copyfile(screenshot, SCREENSHOT)
         shown = json.loads(completed.stdout)
         objects = {
-            resource: [item.get("slice_name") or item.get("table_name") or item.get("dashboard_title") or
-                       item.get("database_name") for item in dashboard.Api(superset).call(
-                           "GET", f"{resource}/", params={"q": "(page_size:100)"})["result"]]
+            resource: [
+                item.get("slice_name")
+                or item.get("table_name")
+                or item.get("dashboard_title")
+                or item.get("database_name")
+                for item in dashboard.Api(superset).call("GET", f"{resource}/", params={"q": "(page_size:100)"})[
+                    "result"
+                ]
+            ]
             for resource in ("database", "dataset", "chart", "dashboard")
         }
     finally:

@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from dbt_helpers import assert_build_ok, generate, run_dbt
 
 ENGAGEMENT_MODELS = ["int_wallet_shares_estimated", "int_email_engagement_aggregated", "int_social_scores_computed"]
@@ -32,8 +31,12 @@ def build_without_optional_files(tmp_path_factory):
     selection = " ".join(f"+{model}" for model in ENGAGEMENT_MODELS)
     # cautious: leave out tests that also read models outside the selection.
     result = run_dbt(
-        raw, tmp_path_factory.mktemp("build_required_only"),
-        "--select", selection, "--indirect-selection", "cautious",
+        raw,
+        tmp_path_factory.mktemp("build_required_only"),
+        "--select",
+        selection,
+        "--indirect-selection",
+        "cautious",
     )
     assert_build_ok(result)
     return raw, result
