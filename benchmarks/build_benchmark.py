@@ -478,19 +478,27 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             f"runs), each measured at the time in the last column; file written {when}."
         ),
         "",
-        f"Machine: {mach['cores']} cores, {mach['memory_gib']} GiB, {mach['platform']}. {vers}. "
-        f"Profile: {profile_settings()}.",
-        "The machine is shared: the 1-minute load average before and after each build is given; above ~1 other "
-        "work competed for the 2 cores.",
+        (
+            f"Machine: {mach['cores']} cores, {mach['memory_gib']} GiB, {mach['platform']}. {vers}. "
+            f"Profile: {profile_settings()}."
+        ),
+        (
+            "The machine is shared: the 1-minute load average before and after each build is given; above ~1 other "
+            "work competed for the 2 cores."
+        ),
         "",
-        "CPU: user + system seconds of the dbt process (2 cores: wall can not be below CPU / 2). "
-        "Wall: the `dbt build` process, start to exit, on a project `dbt parse` had parsed before (parse: its "
-        "time, paid once per change of the project, not per build). Peak RSS: the dbt process tree, polled every 50 ms. "
-        "Floor: one DuckDB query (own process, default settings) scanning the same raw files and counting rows "
-        "per customer. Model and test times are thread time from run_results.json (2 threads).",
+        (
+            "CPU: user + system seconds of the dbt process (2 cores: wall can not be below CPU / 2). "
+            "Wall: the `dbt build` process, start to exit, on a project `dbt parse` had parsed before (parse: its "
+            "time, paid once per change of the project, not per build). Peak RSS: the dbt process tree, polled every 50 ms. "
+            "Floor: one DuckDB query (own process, default settings) scanning the same raw files and counting rows "
+            "per customer. Model and test times are thread time from run_results.json (2 threads)."
+        ),
         "",
-        "| customers | raw rows (email events) | wall | CPU | dbt elapsed | peak RSS | models | tests "
-        "| raw-scan floor | floor RSS | parse | load before/after | measured |",
+        (
+            "| customers | raw rows (email events) | wall | CPU | dbt elapsed | peak RSS | models | tests "
+            "| raw-scan floor | floor RSS | parse | load before/after | measured |"
+        ),
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
@@ -509,15 +517,19 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             "",
             "## A daily run",
             "",
-            "The event tables (transactions, email_events, community_activity) as folders: every day but one in "
-            "one file, built from an empty database; then that day's file added and `dbt build` run again on the "
-            "same database (incremental staging). The day: each table's most recent day with at least its mean "
-            "rows per day. Staging: thread time of the base_raw__ and stg_raw__ models (the other raw tables are "
-            "whole exports, staged again by every build); event tables staged: the incremental "
-            "base_raw__<table>_rows models alone, daily against the full build's.",
+            (
+                "The event tables (transactions, email_events, community_activity) as folders: every day but one in "
+                "one file, built from an empty database; then that day's file added and `dbt build` run again on the "
+                "same database (incremental staging). The day: each table's most recent day with at least its mean "
+                "rows per day. Staging: thread time of the base_raw__ and stg_raw__ models (the other raw tables are "
+                "whole exports, staged again by every build); event tables staged: the incremental "
+                "base_raw__<table>_rows models alone, daily against the full build's."
+            ),
             "",
-            "| customers | the new day's rows | build before the day: wall / staging | daily build: wall / staging "
-            "| daily peak RSS | daily / full wall | daily / full staging | event tables staged: daily / full |",
+            (
+                "| customers | the new day's rows | build before the day: wall / staging | daily build: wall / staging "
+                "| daily peak RSS | daily / full wall | daily / full staging | event tables staged: daily / full |"
+            ),
             "|---:|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in daily:

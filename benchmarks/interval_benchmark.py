@@ -58,7 +58,7 @@ def speed(n: int, seed: int, repeats: int) -> None:
             dist = clv_value_distribution(
                 "bg_nbd", bg.params, cov_bg, gg.params, cov_gg, x, T, m, p_alive, 0.3, ratio, 12 * WEEKS_PER_MONTH
             )
-            low, high = dist.interval(0.8)
+            low, _high = dist.interval(0.8)
             times.append(time.perf_counter() - w0)
             cpu.append(time.process_time() - c0)
         bands = np.histogram(dist.p_zero, bins=[0, 0.1, 0.8, 1.0001])[0]

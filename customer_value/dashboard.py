@@ -171,7 +171,12 @@ class Superset:
 
     def superset(self, bin_dir: Path, *args: str) -> subprocess.CompletedProcess:
         completed = subprocess.run(
-            [str(bin_dir / "superset"), *args], env=self.env(), cwd=self.home, capture_output=True, text=True
+            [str(bin_dir / "superset"), *args],
+            check=False,
+            env=self.env(),
+            cwd=self.home,
+            capture_output=True,
+            text=True,
         )
         if completed.returncode != 0:
             raise RuntimeError(

@@ -32,6 +32,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -112,6 +113,14 @@ def _truth_views(con: duckdb.DuckDBPyConnection, raw_dir: Path, soon_days: int, 
     return parameters
 
 
+def _one_row(con: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
+    """The one row an aggregate query returns."""
+    row = con.execute(query).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from: {query}")
+    return row
+
+
 def _columns(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select column_name from (describe scored)").fetchall()}
 
@@ -126,7 +135,8 @@ def _score(
     recall_label: str,
     population: str,
 ) -> ListScore:
-    size, hits, should, found, pop, pop_right = con.execute(
+    size, hits, should, found, pop, pop_right = _one_row(
+        con,
         f"""
         select
             count(*) filter (where {members}),
@@ -136,8 +146,8 @@ def _score(
             count(*) filter (where {population}),
             count(*) filter (where ({population}) and ({right}))
         from scored
-        """
-    ).fetchone()
+        """,
+    )
     return ListScore(
         name=name,
         meaning=meaning,
@@ -156,7 +166,7 @@ def score_lists(
     with duckdb.connect(str(database), read_only=True) as con:
         _truth_views(con, raw_dir, soon_days, horizon_weeks)
         columns = _columns(con)
-        known_after = int(con.execute("select min(days_known_after) from scored").fetchone()[0] or 0)
+        known_after = int(_one_row(con, "select min(days_known_after) from scored")[0] or 0)
         churn_right = "is_churned_or_soon" if known_after > 0 else "coalesce(is_churned, false)"
         churn_words = (
             f"churned by as_of_date or within {known_after} days after" if known_after > 0 else "churned by as_of_date"
@@ -241,15 +251,16 @@ def purchase_push_to_the_departed(database: Path) -> int:
     """Customers asked to buy more although their P(alive) is below the at-risk threshold."""
     push = ", ".join(f"'{a}'" for a in PURCHASE_PUSH_ACTIONS)
     with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(
+        return _one_row(
+            con,
             f"""
             select count(*)
             from marts.customer_segments
             cross join intermediate.int_segment_settings as settings
             where recommended_action in ({push})
                 and probability_alive < settings.at_risk_max_probability_alive
-            """
-        ).fetchone()[0]
+            """,
+        )[0]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import matplotlib
@@ -392,7 +393,8 @@ def matrix_figure(m: Matrix, labels: dict[str, str], currency: str) -> bytes:
     )
     legend.get_title().set_fontsize(8)
     for handle in legend.legend_handles:
-        handle.set_alpha(1)
+        if handle is not None:
+            handle.set_alpha(1)
     return png(figure)
 
 
@@ -576,7 +578,7 @@ def fit_table(check: FitCheck) -> str:
 
 
 def comparison_table(comparison: pd.DataFrame, currency: str) -> str:
-    def number(value: object, pattern: str) -> str:
+    def number(value: Any, pattern: str) -> str:  # a cell of the comparison frame
         return "–" if value is None or pd.isna(value) else format(float(value), pattern)
 
     chosen_class = " class='chosen'"
@@ -609,7 +611,6 @@ def render(
     currency = data.currency
     customers = data.customers
     buyers = int((~customers["is_prospect"].astype(bool)).sum())
-    labels = dict(zip(customers["value_segment"], customers["value_segment_label"]))
     summary = data.summary
     segments = summary[summary["segment_kind"] == "value_segment"].copy()
     segments = segments.sort_values("segment", key=lambda s: s.map(segment_sort_key))
@@ -629,19 +630,23 @@ def render(
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Customer value report {esc(data.as_of_date)}</title><style>{STYLE}</style></head><body>",
         "<h1>Customer value report</h1>",
-        f"<p class='meta'>As of <strong id='as-of-date'>{esc(data.as_of_date)}</strong>: "
-        f"<span id='customer-count'>{len(customers):,}</span> customers, {buyers:,} of whom have bought. "
-        f"Money in {esc(currency)}. From the serving copy <code>{esc(data.serving_file.name)}</code>, "
-        f"rendered {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>",
+        (
+            f"<p class='meta'>As of <strong id='as-of-date'>{esc(data.as_of_date)}</strong>: "
+            f"<span id='customer-count'>{len(customers):,}</span> customers, {buyers:,} of whom have bought. "
+            f"Money in {esc(currency)}. From the serving copy <code>{esc(data.serving_file.name)}</code>, "
+            f"rendered {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>"
+        ),
         "<h2>Who is worth what: CLV x CRV</h2>",
-        f"<p>Each point is a customer: across, the {esc(measure)} (what they are expected to buy, "
-        "discounted, over the CLV horizon); up, the customer referral value (what the customers they "
-        "bring in are worth). The dashed lines are the thresholds of the segments: "
-        f"<strong>high CLV</strong> from {money(m.clv_threshold, currency)} (the lowest {esc(measure)} among "
-        "buyers marked high CLV, the top quarter by default), "
-        f"<strong>high CRV</strong> from {money(m.crv_threshold, currency)} (the lowest CRV among buyers marked "
-        "high CRV). High CRV also needs evidence from the customer's own referral record, so a point above the "
-        "CRV line can still be a low-CRV segment; prospects (never bought) are outside the two-by-two.</p>",
+        (
+            f"<p>Each point is a customer: across, the {esc(measure)} (what they are expected to buy, "
+            "discounted, over the CLV horizon); up, the customer referral value (what the customers they "
+            "bring in are worth). The dashed lines are the thresholds of the segments: "
+            f"<strong>high CLV</strong> from {money(m.clv_threshold, currency)} (the lowest {esc(measure)} among "
+            "buyers marked high CLV, the top quarter by default), "
+            f"<strong>high CRV</strong> from {money(m.crv_threshold, currency)} (the lowest CRV among buyers marked "
+            "high CRV). High CRV also needs evidence from the customer's own referral record, so a point above the "
+            "CRV line can still be a low-CRV segment; prospects (never bought) are outside the two-by-two.</p>"
+        ),
         image(images["clv_crv_matrix"], "CLV x CRV matrix, one point per customer, coloured by value segment"),
         f"<p class='note'>{'; '.join(at_floor) + '.' if at_floor else ''}</p>",
         "<h2>The segments and what to do</h2>",
@@ -657,8 +662,10 @@ def render(
         )
     else:
         parts += [
-            f"<p>Customers by their segment on {esc(moves.from_date)} (rows) and on {esc(moves.to_date)} "
-            "(columns): the diagonal stayed, <em>new</em> customers were not known at the earlier date.</p>",
+            (
+                f"<p>Customers by their segment on {esc(moves.from_date)} (rows) and on {esc(moves.to_date)} "
+                "(columns): the diagonal stayed, <em>new</em> customers were not known at the earlier date.</p>"
+            ),
             image(images["segment_migrations"], "customers moving between segments"),
             migrations_table(moves),
         ]
@@ -669,19 +676,23 @@ def render(
     else:
         first = comparison.iloc[0]
         parts += [
-            "<p>Three stories of how customers stop buying: BG/NBD (right after a repeat purchase), MBG/NBD "
-            "(also right after the first one) and Pareto/NBD (at any moment). Each was fitted on the purchases up "
-            f"to {esc(first['calibration_ends_on'])} ({int(first['calibration_customers']):,} customers) and asked "
-            f"how often each customer would buy in the {float(first['holdout_weeks']):.0f} weeks after, up to "
-            f"{esc(first['as_of_date'])}; the model with the smallest errors on purchases and revenue predicts "
-            "(unless the var clv_purchase_model names one).</p>",
+            (
+                "<p>Three stories of how customers stop buying: BG/NBD (right after a repeat purchase), MBG/NBD "
+                "(also right after the first one) and Pareto/NBD (at any moment). Each was fitted on the purchases up "
+                f"to {esc(first['calibration_ends_on'])} ({int(first['calibration_customers']):,} customers) and asked "
+                f"how often each customer would buy in the {float(first['holdout_weeks']):.0f} weeks after, up to "
+                f"{esc(first['as_of_date'])}; the model with the smallest errors on purchases and revenue predicts "
+                "(unless the var clv_purchase_model names one).</p>"
+            ),
             comparison_table(comparison, data.currency),
         ]
         if "clv_holdout" in images:
             parts += [
-                "<p>Customers grouped by their repeat purchases in the calibration period: the mean purchases they "
-                "made in the holdout (black) and what each model expected. A line close to the black one predicts "
-                "well for that kind of customer.</p>",
+                (
+                    "<p>Customers grouped by their repeat purchases in the calibration period: the mean purchases they "
+                    "made in the holdout (black) and what each model expected. A line close to the black one predicts "
+                    "well for that kind of customer.</p>"
+                ),
                 image(images["clv_holdout"], "holdout purchases by calibration frequency, actual and per model"),
             ]
     parts.append("<h2>Does the CLV model fit?</h2>")
@@ -691,23 +702,29 @@ def render(
     else:
         names = ", ".join(f"{name} = {value:.4g}" for name, value in check.parameters.items())
         parts += [
-            "<p>The check of Fader, Hardie and Lee (2005, Figure 3): for the customers the purchase model "
-            "saw, how many made 0, 1, 2, ... repeat purchases up to as_of_date, against how many the fitted "
-            f"{esc(label)} model expects, given how long each of them has been a customer. Bars of similar height "
-            "mean the model describes the purchase counts well, and its predicted CLV can be trusted as a "
-            "ranking.</p>",
+            (
+                "<p>The check of Fader, Hardie and Lee (2005, Figure 3): for the customers the purchase model "
+                "saw, how many made 0, 1, 2, ... repeat purchases up to as_of_date, against how many the fitted "
+                f"{esc(label)} model expects, given how long each of them has been a customer. Bars of similar height "
+                "mean the model describes the purchase counts well, and its predicted CLV can be trusted as a "
+                "ranking.</p>"
+            ),
             image(images["clv_model_fit"], "actual and expected customers per number of repeat purchases"),
             fit_table(check),
-            f"<p class='note'>{esc(label)} fitted on {check.n_customers:,} customers: {esc(names)} "
-            f"(time in weeks); log-likelihood {check.log_likelihood:,.1f}; {esc(check.message)}.</p>",
+            (
+                f"<p class='note'>{esc(label)} fitted on {check.n_customers:,} customers: {esc(names)} "
+                f"(time in weeks); log-likelihood {check.log_likelihood:,.1f}; {esc(check.message)}.</p>"
+            ),
         ]
     if "probability_alive" in images:
         parts += [
             "<h2>Who is still a customer?</h2>",
-            f"<p>The probability that a customer is still alive under {esc(label)}, for a customer of the "
-            "longest standing in the data, by how many repeat purchases they made (up) and when the last one was "
-            "(across: weeks after the first purchase). Frequent buyers who stopped long ago (top left) have most "
-            "likely left; the likely departed are never asked to buy more.</p>",
+            (
+                f"<p>The probability that a customer is still alive under {esc(label)}, for a customer of the "
+                "longest standing in the data, by how many repeat purchases they made (up) and when the last one was "
+                "(across: weeks after the first purchase). Frequent buyers who stopped long ago (top left) have most "
+                "likely left; the likely departed are never asked to buy more.</p>"
+            ),
             image(images["probability_alive"], "probability alive by frequency and recency"),
         ]
     parts.append("</body></html>")

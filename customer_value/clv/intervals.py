@@ -62,6 +62,7 @@ coverage: docs/validation.md, "Intervals".
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -287,7 +288,7 @@ def _pareto_p_zero_quadrature(t: FloatArray, R: FloatArray, A: FloatArray, S: Fl
     400 evaluations per row)."""
     total = np.exp(-R * np.log1p(t / A) - S * np.log1p(t / B))
     edges = [0.0] + [4.0**-i for i in range(24, -1, -1)]
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         for node, weight in zip(_GL16_NODES, _GL16_WEIGHTS):
             s = t * (lo + 0.5 * (hi - lo) * (node + 1.0))
             f = np.exp(-R * np.log1p(s / A) - (S + 1.0) * np.log1p(s / B)) * S / B
@@ -918,8 +919,9 @@ def clv_value_distribution(
     acc = np.zeros((6, len(sel)))
     alive_failed = np.zeros(len(sel), dtype=bool)
     for point, weight in zip(points, weights):
-        params = tuple(float(v) for v in np.exp(point))
-        parts = _parts_distinct(model_name, td, xd, Td, params)  # type: ignore[arg-type]
+        p1, p2, p3, p4 = (float(v) for v in np.exp(point))
+        params = (p1, p2, p3, p4)
+        parts = _parts_distinct(model_name, td, xd, Td, params)
         if alive_fixed is not None:
             alive = alive_fixed[sel]
         else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from .mbgnbd import MbgNbdFit
 from .paretonbd import ParetoNbdFit
 
 #: A fitted purchase model of any kind.
-PurchaseFit = Union[BgNbdFit, MbgNbdFit, ParetoNbdFit]
+PurchaseFit = BgNbdFit | MbgNbdFit | ParetoNbdFit
 
 
 @dataclass(frozen=True)

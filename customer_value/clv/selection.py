@@ -267,19 +267,22 @@ def comparison_table(
     if problem is None:
         fitted = {name: e for name, e in errors.items() if e[0]["rmse"] is not None and full_converged.get(name)}
         for part in (0, 1):
-            best = min((e[part]["rmse"] for e in fitted.values() if e[part]["rmse"] is not None), default=None)
-            for name, e in fitted.items():
-                if best and e[part]["rmse"] is not None:
-                    scores[name] = (scores[name] or 0.0) + e[part]["rmse"] / best
+            rmses = {name: e[part]["rmse"] for name, e in fitted.items()}
+            lowest = min((rmse for rmse in rmses.values() if rmse is not None), default=None)
+            for name, rmse in rmses.items():
+                if lowest and rmse is not None:
+                    scores[name] = (scores[name] or 0.0) + rmse / lowest
     by_name = {r.name: r for r in results}
     z_scores: dict[str, tuple[float | None, float | None]] = {name: (None, None) for name in PURCHASE_MODELS}
     within_noise: dict[str, bool] = {}
-    compared = [name for name, score in scores.items() if score is not None]
+    compared = {name: score for name, score in scores.items() if score is not None}
     if compared:
-        best = min(compared, key=lambda name: (scores[name], list(PURCHASE_MODELS).index(name)))
+        best = min(compared, key=lambda name: (compared[name], list(PURCHASE_MODELS).index(name)))
         best_result = by_name[best]
         for name in compared:
             result = by_name[name]
+            # a model with a score was fitted on the calibration period and predicted
+            assert result.predicted_purchases is not None and best_result.predicted_purchases is not None
             z_purchases = excess_z(
                 result.predicted_purchases - data.holdout_purchases,
                 best_result.predicted_purchases - data.holdout_purchases,
@@ -297,9 +300,9 @@ def comparison_table(
 
     rows = []
     for name, model in PURCHASE_MODELS.items():
-        result = by_name.get(name)
+        model_result = by_name.get(name)
         purchase_errors, revenue_errors = errors.get(name, (_errors(None, data.holdout_purchases),) * 2)
-        fit = result.fit if result else None
+        fit = model_result.fit if model_result else None
         converged = bool(fit is not None and fit.converged)
         if name == chosen:
             why = reason
@@ -327,7 +330,7 @@ def comparison_table(
                 "calibration_customers": len(data),
                 "is_converged": converged,
                 "fit_message": None if fit is None else fit.message,
-                "calibration_log_likelihood": float(fit.log_likelihood) if converged else None,
+                "calibration_log_likelihood": float(fit.log_likelihood) if fit is not None and converged else None,
                 "history_log_likelihood": history_log_likelihoods.get(name),
                 "actual_holdout_purchases": float(data.holdout_purchases.sum()),
                 "predicted_holdout_purchases": purchase_errors["predicted"],
@@ -343,7 +346,9 @@ def comparison_table(
                 "purchases_excess_z": z_scores[name][0],
                 "revenue_excess_z": z_scores[name][1],
                 "is_within_noise": within_noise.get(name),
-                "holdout_by_frequency": by_frequency(data, None if result is None else result.predicted_purchases),
+                "holdout_by_frequency": by_frequency(
+                    data, None if model_result is None else model_result.predicted_purchases
+                ),
             }
         )
     return pa.Table.from_pylist(rows, schema=COMPARISON_SCHEMA)

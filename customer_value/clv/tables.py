@@ -10,7 +10,6 @@ Every function here takes a fit of any purchase model (BG/NBD, MBG/NBD, Pareto/N
 from __future__ import annotations
 
 import datetime as dt
-from typing import Union
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +28,7 @@ MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
 }
 
 #: A fit of any model in MODELS.
-Fit = Union[PurchaseFit, GammaGammaFit]
+Fit = PurchaseFit | GammaGammaFit
 
 PARAMETER_SCHEMA = pa.schema(
     [

@@ -87,9 +87,8 @@ def community_activity_table(
     rated = np.isin(kind, [ACTIVITY_TYPES.index("review"), ACTIVITY_TYPES.index("rating")])
     rating = 1 + rng.choice(5, size=n, p=RATING_WEIGHTS)
     perm = np.argsort((row_cust - lo) * (1 << 32) + (time - cfg.window_start), kind="stable")
-    row_cust, kind, cat, time, votes, rated, rating = (
-        a[perm] for a in (row_cust, kind, cat, time, votes, rated, rating)
-    )
+    row_cust, kind, cat, time = row_cust[perm], kind[perm], cat[perm], time[perm]
+    votes, rated, rating = votes[perm], rated[perm], rating[perm]
     return schema.table(
         "community_activity",
         {

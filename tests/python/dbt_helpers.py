@@ -75,6 +75,7 @@ def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -
             str(work_dir / "logs"),
             *args,
         ],
+        check=False,
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,

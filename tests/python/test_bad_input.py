@@ -58,8 +58,10 @@ def relations_in(database: Path) -> list[str]:
     [
         (
             "{high_clv_percentile: 2}",
-            "Setting high_clv_percentile = 2 is not allowed: it must be a number strictly between 0 and 1"
-            " (a percentile rank).",
+            (
+                "Setting high_clv_percentile = 2 is not allowed: it must be a number strictly between 0 and 1"
+                " (a percentile rank)."
+            ),
         ),
         (
             "{annual_discount_rate: -1}",
@@ -71,24 +73,32 @@ def relations_in(database: Path) -> list[str]:
         ),
         (
             "{as_of_date: 'end of June'}",
-            "Setting as_of_date = 'end of June' is not allowed: it must be empty ('', the last transaction day)"
-            " or an ISO date such as 2025-06-30.",
+            (
+                "Setting as_of_date = 'end of June' is not allowed: it must be empty ('', the last transaction day)"
+                " or an ISO date such as 2025-06-30."
+            ),
         ),
         ("{raw_format: xlsx}", "Setting raw_format = 'xlsx' is not allowed: it must be parquet or csv."),
         (
             "{reporting_currency: XYZ}",
-            "Setting reporting_currency = 'XYZ' is not allowed: it must be a currency listed in"
-            " seeds/currency_rates.csv (AUD, CAD, CHF, EUR, GBP, JPY, SEK, USD).",
+            (
+                "Setting reporting_currency = 'XYZ' is not allowed: it must be a currency listed in"
+                " seeds/currency_rates.csv (AUD, CAD, CHF, EUR, GBP, JPY, SEK, USD)."
+            ),
         ),
         (
             "{high_clv_percentil: 0.8}",
-            "Setting high_clv_percentil (given with --vars) is not a setting of this project;"
-            " did you mean high_clv_percentile? Every setting: docs/settings.md.",
+            (
+                "Setting high_clv_percentil (given with --vars) is not a setting of this project;"
+                " did you mean high_clv_percentile? Every setting: docs/settings.md."
+            ),
         ),
         (
             "{social_knowledge_weight: 0, social_participation_weight: 0, social_reach_weight: 0}",
-            "Settings social_knowledge_weight, social_participation_weight, social_reach_weight are all 0:"
-            " at least one must be above 0",
+            (
+                "Settings social_knowledge_weight, social_participation_weight, social_reach_weight are all 0:"
+                " at least one must be above 0"
+            ),
         ),
     ],
 )
@@ -231,6 +241,7 @@ def test_build_from_another_folder_uses_paths_in_the_project(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"RAW_DATA_DIR", "DBT_DUCKDB_PATH", "DBT_PROFILES_DIR"}}
     completed = subprocess.run(
         [DBT, "build", "--project-dir", str(project), "--profiles-dir", str(project)],
+        check=False,
         cwd=elsewhere,
         env=env,
         capture_output=True,
@@ -360,6 +371,7 @@ def compiled(expression: str, tmp_path: Path) -> str:
             "--inline",
             f"select {expression} as value",
         ],
+        check=False,
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,

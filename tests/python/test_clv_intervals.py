@@ -192,9 +192,29 @@ def test_moments_stay_accurate_for_large_t_over_alpha_plus_T():
         x = np.array([0.0, 1.0, 3.0, 0.0])
         T = np.array([0.0, 0.5, 0.5, 5.0])
         t = 156.0
-        p_pos, m1, m2 = moments_if_alive("bg_nbd", t, x, T, params)
+        _p_pos, m1, m2 = moments_if_alive("bg_nbd", t, x, T, params)
         np.testing.assert_allclose(m1, expected_if_alive(np.full(4, t), x, T, *params), rtol=1e-9)
         assert np.all(m2 >= m1**2) and np.all(np.isfinite(m2))
+
+
+def _pareto_moments_by_quad(r, alpha, s, beta, x, T, t):
+    """P(N = 0), E[N] and E[N^2] in (T, T + t] given alive, by quad over the lifetime tau."""
+    R, A, S, B = r + x, alpha + T, s, beta + T
+    tail = (1 + t / B) ** -S
+
+    def f(u):  # density of tau on (0, t)
+        return S / B * (1 + u / B) ** (-S - 1)
+
+    def e(g):
+        v, _ = integrate.quad(
+            lambda u: g(u) * f(u), 0, t, epsabs=0, epsrel=1e-13, limit=400, points=[t * 1e-6, t * 1e-4, t * 1e-2]
+        )
+        return v + tail * g(t)
+
+    p0 = e(lambda u: (1 + u / A) ** -R)
+    e1 = e(lambda u: R * u / A)
+    e2 = e(lambda u: R * u / A + R * (R + 1) * (u / A) ** 2)
+    return p0, e1, e2
 
 
 def test_pareto_moments_against_quadrature(monkeypatch):
@@ -213,19 +233,7 @@ def test_pareto_moments_against_quadrature(monkeypatch):
     real = iv._pareto_p_zero_quadrature
     monkeypatch.setattr(iv, "_pareto_p_zero_quadrature", lambda *a: fallback.append(len(a[0])) or real(*a))
     for r, alpha, s, beta, x, T, t in cases:
-        R, A, S, B = r + x, alpha + T, s, beta + T
-        f = lambda u: S / B * (1 + u / B) ** (-S - 1)  # density of tau on (0, t)
-        tail = (1 + t / B) ** -S
-
-        def e(g):
-            v, _ = integrate.quad(
-                lambda u: g(u) * f(u), 0, t, epsabs=0, epsrel=1e-13, limit=400, points=[t * 1e-6, t * 1e-4, t * 1e-2]
-            )
-            return v + tail * g(t)
-
-        p0 = e(lambda u: (1 + u / A) ** -R)
-        e1 = e(lambda u: R * u / A)
-        e2 = e(lambda u: R * u / A + R * (R + 1) * (u / A) ** 2)
+        p0, e1, e2 = _pareto_moments_by_quad(r, alpha, s, beta, x, T, t)
         p_pos, m1, m2 = moments_if_alive("pareto_nbd", t, np.array([float(x)]), np.array([T]), (r, alpha, s, beta))
         assert 1 - p_pos[0] == pytest.approx(p0, rel=1e-9)
         assert m1[0] == pytest.approx(e1, rel=1e-10)

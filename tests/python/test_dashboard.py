@@ -68,6 +68,7 @@ def page(clean_build, tmp_path_factory) -> dict:
                 str(screenshot),
                 CHROMIUM,
             ],
+            check=False,
             capture_output=True,
             text=True,
             timeout=600,

@@ -452,7 +452,7 @@ def test_social_and_community_are_concentrated(gen_large):
 
 def test_wallet_surveys_follow_the_true_share(gen_large):
     con = connect(gen_large)
-    n, with_spend, with_rank, repeated = con.execute("""select count(*), avg((category_spend is not null)::int),
+    _n, with_spend, with_rank, repeated = con.execute("""select count(*), avg((category_spend is not null)::int),
         avg((brand_rank is not null)::int), count(*) - count(distinct customer_id) from wallet_surveys""").fetchone()
     assert 0.65 <= with_spend <= 0.75 and 0.35 <= with_rank <= 0.45 and repeated > 0
     buyers = scalar(con, "select count(*) from latent where is_buyer")
@@ -693,8 +693,10 @@ def rule_checks(table: str, end: str, currencies: list[str]) -> list[tuple[str, 
         ),
         (
             "duplicate_id",
-            f"not ({' or '.join(blank(c) for c in rule['key'])}) and row_number() over "
-            f"(partition by {key} order by {rule.get('latest_first', '')} file_row_number) > 1",
+            (
+                f"not ({' or '.join(blank(c) for c in rule['key'])}) and row_number() over "
+                f"(partition by {key} order by {rule.get('latest_first', '')} file_row_number) > 1"
+            ),
         ),
     ]
     if table == "referrals":

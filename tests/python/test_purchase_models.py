@@ -458,7 +458,13 @@ def test_paretonbd_probability_of_purchases_against_quad():
     for t in (0.3, 39.0, 200.0):
         for x in (0, 1, 4, 15):
             died, _ = integrate.quad(
-                lambda u: nb(x, u) * s * beta**s * (beta + u) ** -(s + 1), 0, t, epsabs=0, epsrel=1e-12, limit=200
+                lambda u, x: nb(x, u) * s * beta**s * (beta + u) ** -(s + 1),
+                0,
+                t,
+                args=(x,),
+                epsabs=0,
+                epsrel=1e-12,
+                limit=200,
             )
             expected = nb(x, t) * (beta / (beta + t)) ** s + died
             assert paretonbd_probability_of_purchases(x, t, fit) == pytest.approx(expected, rel=1e-9), (x, t)
