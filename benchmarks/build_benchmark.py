@@ -40,7 +40,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -159,8 +159,18 @@ def ensure_data(data_dir: Path, customers: int, seed: int) -> tuple[Path, float 
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "customer_value.generator", "--customers", str(customers), "--seed", str(seed),
-         "--out", str(out), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "customer_value.generator",
+            "--customers",
+            str(customers),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
         check=True,
         cwd=PROJECT_DIR,
     )
@@ -312,10 +322,7 @@ def raw_scan_floor(raw_dir: Path) -> dict:
         + " union all ".join(parts)
         + ") group by customer_id)"
     )
-    code = (
-        "import duckdb, sys; con = duckdb.connect(); "
-        f"print(con.execute({query!r}).fetchone())"
-    )
+    code = f"import duckdb, sys; con = duckdb.connect(); print(con.execute({query!r}).fetchone())"
     measured = run_measured([sys.executable, "-c", code])
     if measured.returncode != 0:
         raise RuntimeError(measured.output)
@@ -378,7 +385,7 @@ def measure_size(
         times=node_times(run_results),
         load_before=load_before,
         load_after=load_average(),
-        measured_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         dbt_threads=threads,
     )
     if incremental:
@@ -456,7 +463,7 @@ def profile_settings() -> str:
 
 
 def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0) -> str:
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     mach = machine()
     vers = ", ".join(f"{k} {v}" for k, v in versions().items())
     lines = [
@@ -471,19 +478,27 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             f"runs), each measured at the time in the last column; file written {when}."
         ),
         "",
-        f"Machine: {mach['cores']} cores, {mach['memory_gib']} GiB, {mach['platform']}. {vers}. "
-        f"Profile: {profile_settings()}.",
-        "The machine is shared: the 1-minute load average before and after each build is given; above ~1 other "
-        "work competed for the 2 cores.",
+        (
+            f"Machine: {mach['cores']} cores, {mach['memory_gib']} GiB, {mach['platform']}. {vers}. "
+            f"Profile: {profile_settings()}."
+        ),
+        (
+            "The machine is shared: the 1-minute load average before and after each build is given; above ~1 other "
+            "work competed for the 2 cores."
+        ),
         "",
-        "CPU: user + system seconds of the dbt process (2 cores: wall can not be below CPU / 2). "
-        "Wall: the `dbt build` process, start to exit, on a project `dbt parse` had parsed before (parse: its "
-        "time, paid once per change of the project, not per build). Peak RSS: the dbt process tree, polled every 50 ms. "
-        "Floor: one DuckDB query (own process, default settings) scanning the same raw files and counting rows "
-        "per customer. Model and test times are thread time from run_results.json (2 threads).",
+        (
+            "CPU: user + system seconds of the dbt process (2 cores: wall can not be below CPU / 2). "
+            "Wall: the `dbt build` process, start to exit, on a project `dbt parse` had parsed before (parse: its "
+            "time, paid once per change of the project, not per build). Peak RSS: the dbt process tree, polled every 50 ms. "
+            "Floor: one DuckDB query (own process, default settings) scanning the same raw files and counting rows "
+            "per customer. Model and test times are thread time from run_results.json (2 threads)."
+        ),
         "",
-        "| customers | raw rows (email events) | wall | CPU | dbt elapsed | peak RSS | models | tests "
-        "| raw-scan floor | floor RSS | parse | load before/after | measured |",
+        (
+            "| customers | raw rows (email events) | wall | CPU | dbt elapsed | peak RSS | models | tests "
+            "| raw-scan floor | floor RSS | parse | load before/after | measured |"
+        ),
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
@@ -493,7 +508,8 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             f"| {gib(r.peak_rss_bytes)} | {r.times['models_s']:.1f} s | {r.times['tests_s']:.1f} s "
             f"| {r.floor['wall_s']:.2f} s | {gib(r.floor['peak_rss_bytes'])} | {r.parse_s:.1f} s "
             f"| {r.load_before:.2f}/{r.load_after:.2f} | {r.measured_at}"
-            + (f", `--threads {r.dbt_threads}`" if r.dbt_threads else "") + " |"
+            + (f", `--threads {r.dbt_threads}`" if r.dbt_threads else "")
+            + " |"
         )
     daily = [r for r in results if r.incremental]
     if daily:
@@ -501,15 +517,19 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             "",
             "## A daily run",
             "",
-            "The event tables (transactions, email_events, community_activity) as folders: every day but one in "
-            "one file, built from an empty database; then that day's file added and `dbt build` run again on the "
-            "same database (incremental staging). The day: each table's most recent day with at least its mean "
-            "rows per day. Staging: thread time of the base_raw__ and stg_raw__ models (the other raw tables are "
-            "whole exports, staged again by every build); event tables staged: the incremental "
-            "base_raw__<table>_rows models alone, daily against the full build's.",
+            (
+                "The event tables (transactions, email_events, community_activity) as folders: every day but one in "
+                "one file, built from an empty database; then that day's file added and `dbt build` run again on the "
+                "same database (incremental staging). The day: each table's most recent day with at least its mean "
+                "rows per day. Staging: thread time of the base_raw__ and stg_raw__ models (the other raw tables are "
+                "whole exports, staged again by every build); event tables staged: the incremental "
+                "base_raw__<table>_rows models alone, daily against the full build's."
+            ),
             "",
-            "| customers | the new day's rows | build before the day: wall / staging | daily build: wall / staging "
-            "| daily peak RSS | daily / full wall | daily / full staging | event tables staged: daily / full |",
+            (
+                "| customers | the new day's rows | build before the day: wall / staging | daily build: wall / staging "
+                "| daily peak RSS | daily / full wall | daily / full staging | event tables staged: daily / full |"
+            ),
             "|---:|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in daily:
@@ -537,8 +557,12 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             test = r.times["top_tests"][i] if i < len(r.times["top_tests"]) else ("", "")
             lines.append(f"| {model[0]} | {model[1]} | {test[0]} | {test[1]} |")
         if r.incremental:
-            lines += ["", "Daily build, slowest models: "
-                      + ", ".join(f"{n} {t} s" for n, t in r.incremental["daily_top_models"][:5]) + "."]
+            lines += [
+                "",
+                "Daily build, slowest models: "
+                + ", ".join(f"{n} {t} s" for n, t in r.incremental["daily_top_models"][:5])
+                + ".",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -556,9 +580,7 @@ def readme_table(results: list[SizeResult]) -> str:
     ]
     for customers, r in sorted(latest.items()):
         day = f"{daily[customers]['daily_wall_s']:.0f} s" if customers in daily else "-"
-        lines.append(
-            f"| {customers:,} | {r.raw_rows:,} | {r.wall_s:.0f} s | {gib(r.peak_rss_bytes)} | {day} |"
-        )
+        lines.append(f"| {customers:,} | {r.raw_rows:,} | {r.wall_s:.0f} s | {gib(r.peak_rss_bytes)} | {day} |")
     return "\n".join(lines)
 
 
@@ -575,23 +597,49 @@ def update_readme(readme: Path, table: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="*", default=list(DEFAULT_SIZES),
-                        help="numbers of customers (none: only rewrite the results file from --add-results)")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="*",
+        default=list(DEFAULT_SIZES),
+        help="numbers of customers (none: only rewrite the results file from --add-results)",
+    )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help=f"cache of generated raw data (default {DEFAULT_DATA_DIR}, or $SCALE_DATA_DIR)")
-    parser.add_argument("--work-dir", type=Path, default=None,
-                        help="where the databases and dbt targets go (default: a temporary folder, removed)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"cache of generated raw data (default {DEFAULT_DATA_DIR}, or $SCALE_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="where the databases and dbt targets go (default: a temporary folder, removed)",
+    )
     parser.add_argument("--incremental", action="store_true", help="also measure a daily incremental run")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="dbt threads for the builds (default: the profile's; 1 keeps to one large query at a time)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="dbt threads for the builds (default: the profile's; 1 keeps to one large query at a time)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
-    parser.add_argument("--readme", type=Path, default=README,
-                        help=f"README whose scale table is rewritten with the results file (default {README})")
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=README,
+        help=f"README whose scale table is rewritten with the results file (default {README})",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write the results file nor the README table")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
-    parser.add_argument("--add-results", type=Path, nargs="*", default=[],
-                        help="JSON files of earlier runs (--json) whose sizes join the results file")
+    parser.add_argument(
+        "--add-results",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="JSON files of earlier runs (--json) whose sizes join the results file",
+    )
     args = parser.parse_args(argv)
 
     work_root = args.work_dir or Path(tempfile.mkdtemp(prefix="build_benchmark_"))
@@ -610,8 +658,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.work_dir is None:
             shutil.rmtree(work_root, ignore_errors=True)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "versions": versions(),
-                                         "results": [asdict(r) for r in results]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {"machine": machine(), "versions": versions(), "results": [asdict(r) for r in results]}, indent=2
+            )
+        )
     earlier = [
         SizeResult(**{"cpu_s": 0.0, **r}) for path in args.add_results for r in json.loads(path.read_text())["results"]
     ]

@@ -58,7 +58,7 @@ def speed(n: int, seed: int, repeats: int) -> None:
             dist = clv_value_distribution(
                 "bg_nbd", bg.params, cov_bg, gg.params, cov_gg, x, T, m, p_alive, 0.3, ratio, 12 * WEEKS_PER_MONTH
             )
-            low, high = dist.interval(0.8)
+            low, _high = dist.interval(0.8)
             times.append(time.perf_counter() - w0)
             cpu.append(time.process_time() - c0)
         bands = np.histogram(dist.p_zero, bins=[0, 0.1, 0.8, 1.0001])[0]
@@ -77,8 +77,18 @@ def coverage(n: int, seed: int, data_dir: Path) -> None:
     raw = data_dir / f"intervals_{n}_{seed}"
     if not (raw / "transactions.parquet").exists():
         subprocess.run(
-            [sys.executable, "-m", "customer_value.generator", "--customers", str(n), "--seed", str(seed),
-             "--out", str(raw), "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "customer_value.generator",
+                "--customers",
+                str(n),
+                "--seed",
+                str(seed),
+                "--out",
+                str(raw),
+                "--quiet",
+            ],
             check=True,
         )
     df = summary_and_holdout(raw, dt.date(2025, 6, 30), annual_discount_rate=0.10)
@@ -91,19 +101,33 @@ def coverage(n: int, seed: int, data_dir: Path) -> None:
         pred = predict_clv(x, t_x, T, m, bg, gg, horizon_months=12, annual_discount_rate=rate)
         ratio = discount_ratio(pred.predicted_clv, pred.expected_purchases, pred.expected_spend, 1.0)
         dist = clv_value_distribution(
-            "bg_nbd", bg.params, bg.log_covariance, gg.params, gg.log_covariance, x, T, m,
-            probability_alive_function("bg_nbd", x, t_x, T), 1.0, ratio, 12 * WEEKS_PER_MONTH,
+            "bg_nbd",
+            bg.params,
+            bg.log_covariance,
+            gg.params,
+            gg.log_covariance,
+            x,
+            T,
+            m,
+            probability_alive_function("bg_nbd", x, t_x, T),
+            1.0,
+            ratio,
+            12 * WEEKS_PER_MONTH,
         )
         low, high = dist.interval(0.8)
         inside = (actual >= low) & (actual <= high)
         promised = np.where(dist.p_zero < 0.8, 0.8, dist.p_zero)
         pit = dist.randomized_pit(actual, np.random.default_rng(seed).random(len(x)))
         pit80 = (pit >= 0.1) & (pit <= 0.9)
-        print(f"\ndiscount {rate:.0%}/year: plain coverage {inside.mean():.3f} (the model promises "
-              f"{promised.mean():.3f}); randomised PIT in [0.1, 0.9] {pit80.mean():.3f}; PIT deciles "
-              f"{np.round(np.histogram(pit, bins=10, range=(0, 1))[0] / len(pit), 3).tolist()}")
-        print("| P(0) | customers | plain coverage | promised | PIT coverage | below low | above high "
-              "| median low / predicted CLV | median high / predicted CLV |")
+        print(
+            f"\ndiscount {rate:.0%}/year: plain coverage {inside.mean():.3f} (the model promises "
+            f"{promised.mean():.3f}); randomised PIT in [0.1, 0.9] {pit80.mean():.3f}; PIT deciles "
+            f"{np.round(np.histogram(pit, bins=10, range=(0, 1))[0] / len(pit), 3).tolist()}"
+        )
+        print(
+            "| P(0) | customers | plain coverage | promised | PIT coverage | below low | above high "
+            "| median low / predicted CLV | median high / predicted CLV |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for lo, hi in BANDS:
             g = (dist.p_zero >= lo) & (dist.p_zero < hi)
@@ -112,9 +136,11 @@ def coverage(n: int, seed: int, data_dir: Path) -> None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 rel_low = np.median(low[g] / pred.predicted_clv[g])
                 rel = np.median(high[g] / pred.predicted_clv[g])
-            print(f"| {lo:.2f}-{min(hi, 1.0):.2f} | {g.sum():,} | {inside[g].mean():.3f} | {promised[g].mean():.3f} "
-                  f"| {pit80[g].mean():.3f} | {np.mean(actual[g] < low[g]):.3f} | {np.mean(actual[g] > high[g]):.3f} "
-                  f"| {rel_low:.2f} | {rel:.2f} |")
+            print(
+                f"| {lo:.2f}-{min(hi, 1.0):.2f} | {g.sum():,} | {inside[g].mean():.3f} | {promised[g].mean():.3f} "
+                f"| {pit80[g].mean():.3f} | {np.mean(actual[g] < low[g]):.3f} | {np.mean(actual[g] > high[g]):.3f} "
+                f"| {rel_low:.2f} | {rel:.2f} |"
+            )
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-import customer_value.clv.tables as tables
+from customer_value.clv import tables
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> None:
             .sort_by("customer_id")
         )
         parameters = con.sql("select * from intermediate.int_clv_models_fitted").to_arrow_table()
-        [(chosen,)] = con.execute("select model_name from intermediate.int_clv_models_compared where is_chosen").fetchall()
+        [(chosen,)] = con.execute(
+            "select model_name from intermediate.int_clv_models_compared where is_chosen"
+        ).fetchall()
         [(months,)] = con.execute("select count(*) from intermediate.int_discount_factors_computed").fetchall()
         [(horizon, rate, level)] = con.execute(
             "select clv_horizon_months, annual_discount_rate, clv_interval_level from intermediate.int_analysis_settings"
@@ -59,8 +61,12 @@ def main(argv: list[str] | None = None) -> None:
             tables.interval_arrays = function
             started = time.perf_counter()
             reader = tables.prediction_batches(
-                summary, tables.fit_from_table(parameters, chosen), tables.fit_from_table(parameters, "gamma_gamma"),
-                horizon_months=int(horizon), annual_discount_rate=float(rate), list_months=int(months),
+                summary,
+                tables.fit_from_table(parameters, chosen),
+                tables.fit_from_table(parameters, "gamma_gamma"),
+                horizon_months=int(horizon),
+                annual_discount_rate=float(rate),
+                list_months=int(months),
                 interval_level=float(level),
             )
             rows = sum(batch.num_rows for batch in reader)
@@ -69,7 +75,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{rows:,} customers, purchase model {chosen}, {args.repeats} repeats (median, min-max):")
     for label, values in seconds.items():
         print(f"  {label}: {statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})")
-    print(f"  intervals add {statistics.median(seconds['with intervals']) - statistics.median(seconds['without']):.2f} s")
+    print(
+        f"  intervals add {statistics.median(seconds['with intervals']) - statistics.median(seconds['without']):.2f} s"
+    )
 
 
 if __name__ == "__main__":

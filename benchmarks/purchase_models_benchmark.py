@@ -42,11 +42,12 @@ def simulated(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.
     return x, days / 7.0, T
 
 
-def timed(fn, repeats: int = 1):
+def timed(fn, *args, repeats: int = 1, **kwargs):
+    """``fn(*args, **kwargs)`` and the best of ``repeats`` timings."""
     best, out = np.inf, None
     for _ in range(repeats):
         t0 = time.perf_counter()
-        out = fn()
+        out = fn(*args, **kwargs)
         best = min(best, time.perf_counter() - t0)
     return out, best
 
@@ -67,14 +68,14 @@ def main() -> None:
             x, t_x, T = simulated(name, args.customers, args.seed)
         m = np.where(x > 0, rng.gamma(6.0 * np.maximum(x, 1), 1 / rng.gamma(3.5, 1 / 40.0, len(x))), np.nan)
         m /= np.maximum(x, 1)
-        fit, fit_s = timed(lambda: model.fit(x, t_x, T), args.repeats)
+        fit, fit_s = timed(model.fit, x, t_x, T, repeats=args.repeats)
         gg = fit_gamma_gamma(x, m)
-        _, clv_s = timed(lambda: predict_clv(x, t_x, T, m, fit, gg, horizon_months=12, margin_rate=0.3))
-        _, alive_s = timed(lambda: model.probability_alive(x, t_x, T, fit))
-        _, expected_s = timed(lambda: model.expected_purchases(52.0, x, t_x, T, fit))
+        _, clv_s = timed(predict_clv, x, t_x, T, m, fit, gg, horizon_months=12, margin_rate=0.3)
+        _, alive_s = timed(model.probability_alive, x, t_x, T, fit)
+        _, expected_s = timed(model.expected_purchases, 52.0, x, t_x, T, fit)
         ends = np.arange(1, 13) * WEEKS_PER_MONTH
-        _, period_s = timed(lambda: model.expected_purchases_by_period(x, t_x, T, fit, ends))
-        _, histogram_s = timed(lambda: model.expected_repeat_purchase_counts(T, fit, 8))
+        _, period_s = timed(model.expected_purchases_by_period, x, t_x, T, fit, ends)
+        _, histogram_s = timed(model.expected_repeat_purchase_counts, T, fit, 8)
         params = ", ".join(f"{k}={v:.4g}" for k, v in fit.params.items())
         print(
             f"{model.label:10s} n={len(x):,} distinct={fit.n_distinct:,} fit {fit_s:.2f} s ({params}; {fit.message}) | "

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     for schema in args.schemas:
         for relation in sorted(set(before[schema]) | set(after[schema])):
             one, two = before[schema].get(relation), after[schema].get(relation)
-            if one == two:
+            if one is not None and one == two:
                 print(f"same       {schema}.{relation} ({one.split()[0]} rows)")
             elif one is None or two is None:
                 print(f"only in {'after ' if one is None else 'before'} {schema}.{relation}")

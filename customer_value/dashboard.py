@@ -144,8 +144,16 @@ def ensure_venv(python: str | None = None) -> Path:
     if not (VENV / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", str(VENV)], check=True)
     subprocess.run(
-        [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(REQUIREMENTS)],
+        [
+            str(VENV / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(REQUIREMENTS),
+        ],
         check=True,
     )
     stamp.write_text(wanted)
@@ -215,10 +223,17 @@ class Superset:
 
     def superset(self, bin_dir: Path, *args: str) -> subprocess.CompletedProcess:
         completed = subprocess.run(
-            [str(bin_dir / "superset"), *args], env=self.env(), cwd=self.home, capture_output=True, text=True
+            [str(bin_dir / "superset"), *args],
+            check=False,
+            env=self.env(),
+            cwd=self.home,
+            capture_output=True,
+            text=True,
         )
         if completed.returncode != 0:
-            raise RuntimeError(f"superset {' '.join(args)} failed:\n{completed.stdout[-3000:]}{completed.stderr[-3000:]}")
+            raise RuntimeError(
+                f"superset {' '.join(args)} failed:\n{completed.stdout[-3000:]}{completed.stderr[-3000:]}"
+            )
         return completed
 
     def initialise(self, bin_dir: Path) -> None:
@@ -232,8 +247,19 @@ class Superset:
         log(f"initialising Superset in {self.home}")
         self.superset(bin_dir, "db", "upgrade")
         created = self.superset(
-            bin_dir, "fab", "create-admin", "--username", self.username, "--password", self.password,
-            "--firstname", "Customer", "--lastname", "Value", "--email", f"{self.username}@localhost.invalid",
+            bin_dir,
+            "fab",
+            "create-admin",
+            "--username",
+            self.username,
+            "--password",
+            self.password,
+            "--firstname",
+            "Customer",
+            "--lastname",
+            "Value",
+            "--email",
+            f"{self.username}@localhost.invalid",
         )
         if "already exists" in created.stdout + created.stderr:
             self.superset(bin_dir, "fab", "reset-password", "--username", self.username, "--password", self.password)
@@ -248,9 +274,22 @@ class Superset:
                 raise RuntimeError(f"port {self.port} is in use; choose another with --port or SUPERSET_PORT")
         server_log = (self.home / "server.log").open("ab")
         process = subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "--workers", "1", "--threads", "8", "--timeout", "120",
-             "--bind", f"127.0.0.1:{self.port}", "superset.app:create_app()"],
-            env=self.env(), cwd=self.home, stdout=server_log, stderr=subprocess.STDOUT,
+            [
+                str(bin_dir / "gunicorn"),
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+                "--timeout",
+                "120",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "superset.app:create_app()",
+            ],
+            env=self.env(),
+            cwd=self.home,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -266,7 +305,9 @@ class Superset:
                 except requests.RequestException:
                     pass
                 time.sleep(0.5)
-            raise RuntimeError(f"Superset did not answer on {self.url} within {timeout:.0f} s; see {self.home / 'server.log'}")
+            raise RuntimeError(
+                f"Superset did not answer on {self.url} within {timeout:.0f} s; see {self.home / 'server.log'}"
+            )
         except BaseException:
             stop(process)
             raise
@@ -371,7 +412,10 @@ def sql_metric(expression: str, name: str) -> dict:
 
 def kind_filter(kind: str) -> dict:
     return {
-        "expressionType": "SIMPLE", "clause": "WHERE", "subject": "segment_kind", "operator": "==",
+        "expressionType": "SIMPLE",
+        "clause": "WHERE",
+        "subject": "segment_kind",
+        "operator": "==",
         "comparator": kind,
     }
 
@@ -397,8 +441,7 @@ def headline_charts(dataset_id: int, currency: str) -> list[tuple[str, str, dict
     figures = [
         (CHART_CUSTOMERS, "COUNT(*)", "prospects included", ",d"),
         (f"{CHART_REVENUE} ({currency})", "SUM(net_revenue_to_date)", "what they bought, net of refunds", ",.0f"),
-        (f"{CHART_PREDICTED_CLV} ({currency})", "SUM(predicted_clv)",
-         "margin of their future purchases", ",.0f"),
+        (f"{CHART_PREDICTED_CLV} ({currency})", "SUM(predicted_clv)", "margin of their future purchases", ",.0f"),
         (f"{CHART_CRV} ({currency})", "SUM(crv)", "customer referral value", ",.0f"),
         (CHART_AS_OF, "MAX(as_of_date)", "the date of the data", "%Y-%m-%d"),
     ]
@@ -408,8 +451,9 @@ def headline_charts(dataset_id: int, currency: str) -> list[tuple[str, str, dict
     ]
 
 
-def table_params(dataset_id: int, columns: list[str], kind: str, order_by: list[tuple[str, bool]],
-                 bars: tuple[str, ...]) -> dict:
+def table_params(
+    dataset_id: int, columns: list[str], kind: str, order_by: list[tuple[str, bool]], bars: tuple[str, ...]
+) -> dict:
     """Table of segment_summary_ordered's rows of one segment_kind, in the given order."""
     percent = {"d3NumberFormat": ".1%"}
     money = {"d3NumberFormat": ",.0f"}
@@ -438,7 +482,8 @@ def table_params(dataset_id: int, columns: list[str], kind: str, order_by: list[
         "allow_rearrange_columns": False,
         "column_config": {
             column: {**format_, "showCellBars": column in bars}
-            for column, format_ in config.items() if column in columns
+            for column, format_ in config.items()
+            if column in columns
         },
     }
 
@@ -484,22 +529,31 @@ def shares_chart_params(dataset_id: int) -> dict:
 
 
 def markdown_intro(currency: str) -> str:
-    return "\n\n".join([
-        f"Every customer known on the date of the data, prospects included. Money in **{currency}**. "
-        "**Net revenue**: what they bought, net of refunds. "
-        "**Predicted CLV**: the margin expected from their future purchases. "
-        "**CRV** (customer referral value): what the customers they brought in are worth, "
-        "kept apart from CLV (never add the two).",
-        "**Value segments** put every customer in one cell of the CLV × CRV two-by-two "
-        "(champion: high CLV, high CRV; affluent: high CLV, low CRV; advocate: low CLV, high CRV; "
-        "miser: low CLV, low CRV), or among the prospects who have not bought yet: they add up to "
-        "all customers. **Groups** are the lists marketing acts on: they overlap each other and the segments.",
-    ])
+    return "\n\n".join(
+        [
+            (
+                f"Every customer known on the date of the data, prospects included. Money in **{currency}**. "
+                "**Net revenue**: what they bought, net of refunds. "
+                "**Predicted CLV**: the margin expected from their future purchases. "
+                "**CRV** (customer referral value): what the customers they brought in are worth, "
+                "kept apart from CLV (never add the two)."
+            ),
+            (
+                "**Value segments** put every customer in one cell of the CLV × CRV two-by-two "
+                "(champion: high CLV, high CRV; affluent: high CLV, low CRV; advocate: low CLV, high CRV; "
+                "miser: low CLV, low CRV), or among the prospects who have not bought yet: they add up to "
+                "all customers. **Groups** are the lists marketing acts on: they overlap each other and the segments."
+            ),
+        ]
+    )
 
 
 def chart_cell(chart_id: int, uuid: str, name: str, width: int, height: int) -> dict:
-    return {"type": "CHART", "children": [],
-            "meta": {"chartId": chart_id, "uuid": uuid, "sliceName": name, "width": width, "height": height}}
+    return {
+        "type": "CHART",
+        "children": [],
+        "meta": {"chartId": chart_id, "uuid": uuid, "sliceName": name, "width": width, "height": height},
+    }
 
 
 def markdown_cell(code: str, width: int, height: int) -> dict:
@@ -507,8 +561,11 @@ def markdown_cell(code: str, width: int, height: int) -> dict:
 
 
 def header_cell(text: str) -> dict:
-    return {"type": "HEADER", "children": [],
-            "meta": {"text": text, "headerSize": "MEDIUM_HEADER", "background": "BACKGROUND_TRANSPARENT"}}
+    return {
+        "type": "HEADER",
+        "children": [],
+        "meta": {"text": text, "headerSize": "MEDIUM_HEADER", "background": "BACKGROUND_TRANSPARENT"},
+    }
 
 
 def position(rows: list[list[dict]]) -> dict:
@@ -529,7 +586,10 @@ def position(rows: list[list[dict]]) -> dict:
         row = f"ROW-{row_number}"
         layout["GRID_ID"]["children"].append(row)
         layout[row] = {
-            "type": "ROW", "id": row, "children": [], "parents": ["ROOT_ID", "GRID_ID"],
+            "type": "ROW",
+            "id": row,
+            "children": [],
+            "parents": ["ROOT_ID", "GRID_ID"],
             "meta": {"background": "BACKGROUND_TRANSPARENT"},
         }
         for cell_number, cell in enumerate(cells, start=1):
@@ -552,13 +612,18 @@ def title_css(title: str) -> str:
 
 def reporting_currency(api: Api, dataset_id: int) -> str:
     """The serving copy's reporting currency (customer_segments.reporting_currency)."""
-    answer = api.call("POST", "chart/data", json={
-        "datasource": {"id": dataset_id, "type": "table"},
-        "queries": [{"columns": [], "metrics": [sql_metric("ANY_VALUE(reporting_currency)", "currency")],
-                     "row_limit": 1}],
-        "result_format": "json",
-        "result_type": "full",
-    })
+    answer = api.call(
+        "POST",
+        "chart/data",
+        json={
+            "datasource": {"id": dataset_id, "type": "table"},
+            "queries": [
+                {"columns": [], "metrics": [sql_metric("ANY_VALUE(reporting_currency)", "currency")], "row_limit": 1}
+            ],
+            "result_format": "json",
+            "result_type": "full",
+        },
+    )
     rows = answer["result"][0]["data"]
     return (rows[0]["currency"] if rows else None) or "reporting currency"
 
@@ -582,15 +647,37 @@ def define_dataset(api: Api, database_id: int, table: str, sql: str | None = Non
 
 def label_columns(api: Api, dataset_id: int, currency: str) -> None:
     """Business names (COLUMN_LABELS) as the dataset's column verbose names."""
-    kept = ("id", "column_name", "verbose_name", "description", "type", "is_dttm", "groupby", "filterable",
-            "expression", "python_date_format", "is_active", "advanced_data_type", "extra")
+    kept = (
+        "id",
+        "column_name",
+        "verbose_name",
+        "description",
+        "type",
+        "is_dttm",
+        "groupby",
+        "filterable",
+        "expression",
+        "python_date_format",
+        "is_active",
+        "advanced_data_type",
+        "extra",
+    )
     columns = api.call("GET", f"dataset/{dataset_id}")["result"]["columns"]
-    api.call("PUT", f"dataset/{dataset_id}", json={"columns": [
-        {**{key: column[key] for key in kept if key in column},
-         "verbose_name": label(column["column_name"], currency) if column["column_name"] in COLUMN_LABELS
-         else column.get("verbose_name")}
-        for column in columns
-    ]})
+    api.call(
+        "PUT",
+        f"dataset/{dataset_id}",
+        json={
+            "columns": [
+                {
+                    **{key: column[key] for key in kept if key in column},
+                    "verbose_name": label(column["column_name"], currency)
+                    if column["column_name"] in COLUMN_LABELS
+                    else column.get("verbose_name"),
+                }
+                for column in columns
+            ]
+        },
+    )
 
 
 def define_dashboard(api: Api, serving_file: Path) -> None:
@@ -621,12 +708,25 @@ def define_dashboard(api: Api, serving_file: Path) -> None:
     )
     ordered = datasets[ORDERED_SUMMARY]
     headlines = headline_charts(datasets["customer_segments"], currency)
-    segments = (CHART_SEGMENTS, "table", table_params(
-        ordered, SEGMENT_COLUMNS, "value_segment", [("segment_order", True)],
-        bars=("customer_share", "net_revenue_share", "predicted_clv_share", "crv_share")))
+    segments = (
+        CHART_SEGMENTS,
+        "table",
+        table_params(
+            ordered,
+            SEGMENT_COLUMNS,
+            "value_segment",
+            [("segment_order", True)],
+            bars=("customer_share", "net_revenue_share", "predicted_clv_share", "crv_share"),
+        ),
+    )
     shares = (CHART_SHARES, "echarts_timeseries_bar", shares_chart_params(ordered))
-    groups = (CHART_GROUPS, "table", table_params(
-        ordered, GROUP_COLUMNS, "group", [("customers", False), ("segment_label", True)], bars=("customer_share",)))
+    groups = (
+        CHART_GROUPS,
+        "table",
+        table_params(
+            ordered, GROUP_COLUMNS, "group", [("customers", False), ("segment_label", True)], bars=("customer_share",)
+        ),
+    )
 
     cells = {}
     for name, viz_type, params in [*headlines, segments, shares, groups]:
@@ -694,8 +794,13 @@ def serving_file_from_env() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m customer_value.dashboard", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["serve", "setup"], nargs="?", default="serve",
-                        help="serve: set up and keep serving until Ctrl-C (default); setup: set up, define, stop")
+    parser.add_argument(
+        "command",
+        choices=["serve", "setup"],
+        nargs="?",
+        default="serve",
+        help="serve: set up and keep serving until Ctrl-C (default); setup: set up, define, stop",
+    )
     parser.add_argument("--port", type=int, help=f"port (default SUPERSET_PORT or {DEFAULT_PORT})")
     args = parser.parse_args(argv)
 

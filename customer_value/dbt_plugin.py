@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
+from duckdb.func import SPECIAL
 
 SERVING_COPY = "data/serving/customer_value.duckdb"
 CUSTOMER_KEY_ENV_VAR = "CUSTOMER_KEY_SECRET"
@@ -98,7 +99,7 @@ class Plugin(BasePlugin):
             raw_file_error,
             ["VARCHAR", "VARCHAR"],
             "VARCHAR",
-            null_handling="special",
+            null_handling=SPECIAL,
             side_effects=True,
         )
 

@@ -32,6 +32,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -112,15 +113,30 @@ def _truth_views(con: duckdb.DuckDBPyConnection, raw_dir: Path, soon_days: int, 
     return parameters
 
 
+def _one_row(con: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
+    """The one row an aggregate query returns."""
+    row = con.execute(query).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from: {query}")
+    return row
+
+
 def _columns(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select column_name from (describe scored)").fetchall()}
 
 
 def _score(
-    con: duckdb.DuckDBPyConnection, name: str, meaning: str, members: str, right: str, recall_of: str,
-    recall_label: str, population: str,
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    meaning: str,
+    members: str,
+    right: str,
+    recall_of: str,
+    recall_label: str,
+    population: str,
 ) -> ListScore:
-    size, hits, should, found, pop, pop_right = con.execute(
+    size, hits, should, found, pop, pop_right = _one_row(
+        con,
         f"""
         select
             count(*) filter (where {members}),
@@ -130,8 +146,8 @@ def _score(
             count(*) filter (where {population}),
             count(*) filter (where ({population}) and ({right}))
         from scored
-        """
-    ).fetchone()
+        """,
+    )
     return ListScore(
         name=name,
         meaning=meaning,
@@ -143,41 +159,83 @@ def _score(
     )
 
 
-def score_lists(database: Path, raw_dir: Path, *, soon_days: int = 182, horizon_weeks: float = 365.25 / 7) -> list[ListScore]:
+def score_lists(
+    database: Path, raw_dir: Path, *, soon_days: int = 182, horizon_weeks: float = 365.25 / 7
+) -> list[ListScore]:
     """Every action list of the build in ``database`` against the truth in ``raw_dir``."""
     with duckdb.connect(str(database), read_only=True) as con:
         _truth_views(con, raw_dir, soon_days, horizon_weeks)
         columns = _columns(con)
-        known_after = int(con.execute("select min(days_known_after) from scored").fetchone()[0] or 0)
+        known_after = int(_one_row(con, "select min(days_known_after) from scored")[0] or 0)
         churn_right = "is_churned_or_soon" if known_after > 0 else "coalesce(is_churned, false)"
         churn_words = (
             f"churned by as_of_date or within {known_after} days after" if known_after > 0 else "churned by as_of_date"
         )
         push = ", ".join(f"'{a}'" for a in PURCHASE_PUSH_ACTIONS)
         lists = [
-            ("ambassadors", "is_ambassador", "invite to the ambassador programme; right: a true influencer or expert",
-             "is_elite", "is_elite and is_high_clv", "true influencers and experts the mart calls high CLV", "true"),
-            ("lapsing high value", "is_lapsing_high_value",
-             f"personal outreach while it can still work; right: {churn_words}", churn_right,
-             "is_valuable and has_churned_last_year", "valuable customers who churned in the 12 months before as_of_date",
-             "not is_prospect"),
-            ("lapsed high value", "is_lapsed_high_value", "low-cost win-back; right: churned by as_of_date",
-             "coalesce(is_churned, false)", "is_valuable and has_churned_before_last_year",
-             "valuable customers who churned over 12 months before as_of_date", "not is_prospect"),
-            ("at-risk high value (before the split)", "is_at_risk_high_value",
-             f"personal outreach; right: {churn_words}", churn_right,
-             "is_valuable and has_churned_last_year", "valuable customers who churned in the 12 months before as_of_date",
-             "not is_prospect"),
-            ("asked to buy more", f"recommended_action in ({push})",
-             "grow both, encourage purchases, grow value, retain; right: still alive at as_of_date",
-             "not coalesce(is_churned, false)", "false", "", "not is_prospect"),
-            ("high CRV", "is_high_crv and not is_prospect",
-             "referral programme; right: true referral rate in the buyers' top quarter", "is_top_referrer",
-             "is_top_referrer", "buyers in the true top quarter of referrers", "not is_prospect"),
-            ("high CLV", "is_high_clv and not is_prospect",
-             "retention spend; right: true expected value of the next 12 months in the buyers' top quarter",
-             "is_top_future_value", "is_top_future_value", "buyers in the true top quarter of future value",
-             "not is_prospect"),
+            (
+                "ambassadors",
+                "is_ambassador",
+                "invite to the ambassador programme; right: a true influencer or expert",
+                "is_elite",
+                "is_elite and is_high_clv",
+                "true influencers and experts the mart calls high CLV",
+                "true",
+            ),
+            (
+                "lapsing high value",
+                "is_lapsing_high_value",
+                f"personal outreach while it can still work; right: {churn_words}",
+                churn_right,
+                "is_valuable and has_churned_last_year",
+                "valuable customers who churned in the 12 months before as_of_date",
+                "not is_prospect",
+            ),
+            (
+                "lapsed high value",
+                "is_lapsed_high_value",
+                "low-cost win-back; right: churned by as_of_date",
+                "coalesce(is_churned, false)",
+                "is_valuable and has_churned_before_last_year",
+                "valuable customers who churned over 12 months before as_of_date",
+                "not is_prospect",
+            ),
+            (
+                "at-risk high value (before the split)",
+                "is_at_risk_high_value",
+                f"personal outreach; right: {churn_words}",
+                churn_right,
+                "is_valuable and has_churned_last_year",
+                "valuable customers who churned in the 12 months before as_of_date",
+                "not is_prospect",
+            ),
+            (
+                "asked to buy more",
+                f"recommended_action in ({push})",
+                "grow both, encourage purchases, grow value, retain; right: still alive at as_of_date",
+                "not coalesce(is_churned, false)",
+                "false",
+                "",
+                "not is_prospect",
+            ),
+            (
+                "high CRV",
+                "is_high_crv and not is_prospect",
+                "referral programme; right: true referral rate in the buyers' top quarter",
+                "is_top_referrer",
+                "is_top_referrer",
+                "buyers in the true top quarter of referrers",
+                "not is_prospect",
+            ),
+            (
+                "high CLV",
+                "is_high_clv and not is_prospect",
+                "retention spend; right: true expected value of the next 12 months in the buyers' top quarter",
+                "is_top_future_value",
+                "is_top_future_value",
+                "buyers in the true top quarter of future value",
+                "not is_prospect",
+            ),
         ]
         scores = []
         for name, members, meaning, right, recall_of, recall_label, population in lists:
@@ -193,15 +251,16 @@ def purchase_push_to_the_departed(database: Path) -> int:
     """Customers asked to buy more although their P(alive) is below the at-risk threshold."""
     push = ", ".join(f"'{a}'" for a in PURCHASE_PUSH_ACTIONS)
     with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(
+        return _one_row(
+            con,
             f"""
             select count(*)
             from marts.customer_segments
             cross join intermediate.int_segment_settings as settings
             where recommended_action in ({push})
                 and probability_alive < settings.at_risk_max_probability_alive
-            """
-        ).fetchone()[0]
+            """,
+        )[0]
 
 
 @dataclass(frozen=True)
@@ -299,7 +358,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--soon-days", type=int, default=182, help="'about to churn': within this many days")
     args = parser.parse_args(argv)
     print(markdown(score_lists(args.database, args.raw, soon_days=args.soon_days)))
-    print(f"\nAsked to buy more with P(alive) below the at-risk threshold: {purchase_push_to_the_departed(args.database)}")
+    print(
+        f"\nAsked to buy more with P(alive) below the at-risk threshold: {purchase_push_to_the_departed(args.database)}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import matplotlib
@@ -40,12 +41,12 @@ import pandas as pd
 
 matplotlib.use("Agg")  # renders to files, no display, no network
 
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+from matplotlib.colors import LinearSegmentedColormap
 
-from .clv.purchase_models import PURCHASE_MODELS, PurchaseModel  # noqa: E402
-from .clv.tables import fit_from_table  # noqa: E402
+from .clv.purchase_models import PURCHASE_MODELS, PurchaseModel
+from .clv.tables import fit_from_table
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_SERVING_DIR = "data/serving"
@@ -216,7 +217,9 @@ def fit_check(data: ReportData) -> FitCheck:
     expected = fit = None
     if converged:
         fit = fit_from_table(pa_table(rows), model.name)
-        expected = model.expected_repeat_purchase_counts(seen["t_weeks"].to_numpy(dtype=float), fit, MAX_REPEAT_PURCHASES)
+        expected = model.expected_repeat_purchase_counts(
+            seen["t_weeks"].to_numpy(dtype=float), fit, MAX_REPEAT_PURCHASES
+        )
     return FitCheck(
         model=model,
         labels=[str(x) for x in range(MAX_REPEAT_PURCHASES)] + [f"{MAX_REPEAT_PURCHASES}+"],
@@ -235,8 +238,17 @@ def pa_table(rows: pd.DataFrame):
     """Parameter rows of the mart as the Arrow table customer_value.clv.tables reads."""
     import pyarrow as pa
 
-    columns = ["model_name", "parameter_name", "parameter_value", "standard_error", "log_likelihood",
-               "n_customers", "as_of_date", "is_converged", "fit_message"]
+    columns = [
+        "model_name",
+        "parameter_name",
+        "parameter_value",
+        "standard_error",
+        "log_likelihood",
+        "n_customers",
+        "as_of_date",
+        "is_converged",
+        "fit_message",
+    ]
     return pa.Table.from_pandas(rows[columns], preserve_index=False)
 
 
@@ -265,8 +277,9 @@ def alive_matrix(data: ReportData, check: FitCheck) -> AliveMatrix | None:
     frequencies = np.arange(max_frequency + 1, dtype=float)
     recencies = np.linspace(0.0, T, 60)
     x, t_x = np.meshgrid(frequencies, recencies, indexing="ij")
-    values = check.model.probability_alive(x.ravel(), np.where(x.ravel() > 0, t_x.ravel(), 0.0),
-                                           np.full(x.size, T), check.fit).reshape(x.shape)
+    values = check.model.probability_alive(
+        x.ravel(), np.where(x.ravel() > 0, t_x.ravel(), 0.0), np.full(x.size, T), check.fit
+    ).reshape(x.shape)
     return AliveMatrix(check.model.label, frequencies, recencies, T, values)
 
 
@@ -286,7 +299,9 @@ def last_migrations(data: ReportData) -> Migrations | None:
     last = moves[moves["to_as_of_date"] == to_date]
     from_date = last["from_as_of_date"].max()
     last = last[last["from_as_of_date"] == from_date]
-    table = last.pivot_table(index="from_segment", columns="to_segment", values="customers", aggfunc="sum", fill_value=0)
+    table = last.pivot_table(
+        index="from_segment", columns="to_segment", values="customers", aggfunc="sum", fill_value=0
+    )
 
     def order(names) -> list[str]:
         special = {"new": -1, "unknown": 98, "gone": 99}
@@ -318,7 +333,11 @@ def matrix_figure(m: Matrix, labels: dict[str, str], currency: str) -> bytes:
     for segment in present:
         chosen = m.segment == segment
         axes.scatter(
-            m.clv[chosen], m.crv[chosen], s=9, alpha=0.55, linewidths=0,
+            m.clv[chosen],
+            m.crv[chosen],
+            s=9,
+            alpha=0.55,
+            linewidths=0,
             color=SEGMENT_COLOURS.get(segment, "#000000"),
             label=f"{labels.get(segment, segment)} ({chosen.sum():,})",
         )
@@ -326,12 +345,27 @@ def matrix_figure(m: Matrix, labels: dict[str, str], currency: str) -> bytes:
     axes.set_yscale("log")
     if m.clv_threshold is not None:
         axes.axvline(m.clv_threshold, color="#333333", linestyle="--", linewidth=1.2)
-        axes.annotate(f"high CLV from {money(m.clv_threshold)}", (m.clv_threshold, 1.0), xycoords=("data", "axes fraction"),
-                      xytext=(4, -12), textcoords="offset points", fontsize=8, color="#333333")
+        axes.annotate(
+            f"high CLV from {money(m.clv_threshold)}",
+            (m.clv_threshold, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -12),
+            textcoords="offset points",
+            fontsize=8,
+            color="#333333",
+        )
     if m.crv_threshold is not None:
         axes.axhline(m.crv_threshold, color="#333333", linestyle="--", linewidth=1.2)
-        axes.annotate(f"high CRV from {money(m.crv_threshold)}", (1.0, m.crv_threshold), xycoords=("axes fraction", "data"),
-                      xytext=(-4, 4), textcoords="offset points", fontsize=8, color="#333333", ha="right")
+        axes.annotate(
+            f"high CRV from {money(m.crv_threshold)}",
+            (1.0, m.crv_threshold),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 4),
+            textcoords="offset points",
+            fontsize=8,
+            color="#333333",
+            ha="right",
+        )
     axes.axvline(m.clv_floor, color="#bbbbbb", linewidth=0.8, zorder=0)
     axes.axhline(m.crv_floor, color="#bbbbbb", linewidth=0.8, zorder=0)
     for axis, values, floor, set_limits in (
@@ -349,11 +383,18 @@ def matrix_figure(m: Matrix, labels: dict[str, str], currency: str) -> bytes:
     axes.set_ylabel(f"CRV{unit}, log scale")
     axes.set_title("Customer value: CLV x CRV, one point per customer")
     axes.grid(True, which="major", color="#eeeeee", linewidth=0.8)
-    legend = axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, markerscale=2.5, frameon=False,
-                         title="value segment (customers)")
+    legend = axes.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        markerscale=2.5,
+        frameon=False,
+        title="value segment (customers)",
+    )
     legend.get_title().set_fontsize(8)
     for handle in legend.legend_handles:
-        handle.set_alpha(1)
+        if handle is not None:
+            handle.set_alpha(1)
     return png(figure)
 
 
@@ -381,14 +422,21 @@ def holdout_figure(holdout: pd.DataFrame) -> bytes:
     """Mean holdout purchases by calibration frequency: the actual ones and each model's."""
     figure, axes = plt.subplots(figsize=(8, 4.5))
     first = holdout[holdout["model_name"] == holdout["model_name"].iloc[0]]
-    labels = [f"{int(f)}+" if last else str(int(f)) for f, last in zip(first["calibration_frequency"], first["is_last_group"])]
+    labels = [
+        f"{int(f)}+" if last else str(int(f)) for f, last in zip(first["calibration_frequency"], first["is_last_group"])
+    ]
     positions = np.arange(len(labels))
     axes.plot(positions, first["actual_mean_holdout_purchases"], "o-", color="#222222", linewidth=2.5, label="actual")
     for name, rows in holdout.groupby("model_name", sort=True):
         chosen = bool(rows["is_chosen"].iloc[0])
-        axes.plot(positions, rows["predicted_mean_holdout_purchases"], "s--" if not chosen else "s-",
-                  color=MODEL_COLOURS.get(name, "#0072B2"), linewidth=2 if chosen else 1.2,
-                  label=f"{rows['model_label'].iloc[0]}{' (chosen)' if chosen else ''}")
+        axes.plot(
+            positions,
+            rows["predicted_mean_holdout_purchases"],
+            "s--" if not chosen else "s-",
+            color=MODEL_COLOURS.get(name, "#0072B2"),
+            linewidth=2 if chosen else 1.2,
+            label=f"{rows['model_label'].iloc[0]}{' (chosen)' if chosen else ''}",
+        )
     axes.set_xticks(positions, labels)
     axes.set_xlabel("repeat purchases in the calibration period")
     axes.set_ylabel("mean purchase days in the holdout")
@@ -402,8 +450,15 @@ def holdout_figure(holdout: pd.DataFrame) -> bytes:
 def alive_figure(alive: AliveMatrix) -> bytes:
     figure, axes = plt.subplots(figsize=(8, 5.5))
     values = np.ma.masked_invalid(alive.values)
-    image_ = axes.imshow(values, origin="lower", aspect="auto", cmap="RdYlGn", vmin=0, vmax=1,
-                         extent=(alive.recencies[0], alive.recencies[-1], -0.5, alive.frequencies[-1] + 0.5))
+    image_ = axes.imshow(
+        values,
+        origin="lower",
+        aspect="auto",
+        cmap="RdYlGn",
+        vmin=0,
+        vmax=1,
+        extent=(alive.recencies[0], alive.recencies[-1], -0.5, alive.frequencies[-1] + 0.5),
+    )
     figure.colorbar(image_, ax=axes, label="P(alive)")
     axes.set_xlabel(f"recency: weeks from the first to the last purchase (customer for {alive.T:.0f} weeks)")
     axes.set_ylabel("frequency: repeat purchase days (a one-time buyer's recency is 0)")
@@ -425,8 +480,15 @@ def migrations_figure(moves: Migrations) -> bytes:
         for j in range(values.shape[1]):
             if values[i, j]:
                 dark = np.log1p(values[i, j]) > 0.6 * high
-                axes.text(j, i, f"{int(values[i, j]):,}", ha="center", va="center", fontsize=8,
-                          color="white" if dark else "black")
+                axes.text(
+                    j,
+                    i,
+                    f"{int(values[i, j]):,}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
     axes.set_xlabel(f"segment on {moves.to_date}")
     axes.set_ylabel(f"segment on {moves.from_date}")
     axes.set_title("Customers moving between segments")
@@ -474,7 +536,8 @@ def summary_table(rows: pd.DataFrame, table_id: str, currency: str, with_swatch:
     for row in rows.itertuples():
         swatch = (
             f"<span class='swatch' style='background:{SEGMENT_COLOURS.get(row.segment, '#000')}'></span>"
-            if with_swatch else ""
+            if with_swatch
+            else ""
         )
         body.append(
             f"<tr data-segment='{esc(row.segment)}'>"
@@ -515,7 +578,7 @@ def fit_table(check: FitCheck) -> str:
 
 
 def comparison_table(comparison: pd.DataFrame, currency: str) -> str:
-    def number(value: object, pattern: str) -> str:
+    def number(value: Any, pattern: str) -> str:  # a cell of the comparison frame
         return "–" if value is None or pd.isna(value) else format(float(value), pattern)
 
     chosen_class = " class='chosen'"
@@ -539,12 +602,15 @@ def comparison_table(comparison: pd.DataFrame, currency: str) -> str:
 
 
 def render(
-    data: ReportData, images: dict[str, bytes], m: Matrix, check: FitCheck, moves: Migrations | None,
+    data: ReportData,
+    images: dict[str, bytes],
+    m: Matrix,
+    check: FitCheck,
+    moves: Migrations | None,
 ) -> str:
     currency = data.currency
     customers = data.customers
     buyers = int((~customers["is_prospect"].astype(bool)).sum())
-    labels = dict(zip(customers["value_segment"], customers["value_segment_label"]))
     summary = data.summary
     segments = summary[summary["segment_kind"] == "value_segment"].copy()
     segments = segments.sort_values("segment", key=lambda s: s.map(segment_sort_key))
@@ -564,19 +630,23 @@ def render(
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Customer value report {esc(data.as_of_date)}</title><style>{STYLE}</style></head><body>",
         "<h1>Customer value report</h1>",
-        f"<p class='meta'>As of <strong id='as-of-date'>{esc(data.as_of_date)}</strong>: "
-        f"<span id='customer-count'>{len(customers):,}</span> customers, {buyers:,} of whom have bought. "
-        f"Money in {esc(currency)}. From the serving copy <code>{esc(data.serving_file.name)}</code>, "
-        f"rendered {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.</p>",
+        (
+            f"<p class='meta'>As of <strong id='as-of-date'>{esc(data.as_of_date)}</strong>: "
+            f"<span id='customer-count'>{len(customers):,}</span> customers, {buyers:,} of whom have bought. "
+            f"Money in {esc(currency)}. From the serving copy <code>{esc(data.serving_file.name)}</code>, "
+            f"rendered {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>"
+        ),
         "<h2>Who is worth what: CLV x CRV</h2>",
-        f"<p>Each point is a customer: across, the {esc(measure)} (what they are expected to buy, "
-        "discounted, over the CLV horizon); up, the customer referral value (what the customers they "
-        "bring in are worth). The dashed lines are the thresholds of the segments: "
-        f"<strong>high CLV</strong> from {money(m.clv_threshold, currency)} (the lowest {esc(measure)} among "
-        "buyers marked high CLV, the top quarter by default), "
-        f"<strong>high CRV</strong> from {money(m.crv_threshold, currency)} (the lowest CRV among buyers marked "
-        "high CRV). High CRV also needs evidence from the customer's own referral record, so a point above the "
-        "CRV line can still be a low-CRV segment; prospects (never bought) are outside the two-by-two.</p>",
+        (
+            f"<p>Each point is a customer: across, the {esc(measure)} (what they are expected to buy, "
+            "discounted, over the CLV horizon); up, the customer referral value (what the customers they "
+            "bring in are worth). The dashed lines are the thresholds of the segments: "
+            f"<strong>high CLV</strong> from {money(m.clv_threshold, currency)} (the lowest {esc(measure)} among "
+            "buyers marked high CLV, the top quarter by default), "
+            f"<strong>high CRV</strong> from {money(m.crv_threshold, currency)} (the lowest CRV among buyers marked "
+            "high CRV). High CRV also needs evidence from the customer's own referral record, so a point above the "
+            "CRV line can still be a low-CRV segment; prospects (never bought) are outside the two-by-two.</p>"
+        ),
         image(images["clv_crv_matrix"], "CLV x CRV matrix, one point per customer, coloured by value segment"),
         f"<p class='note'>{'; '.join(at_floor) + '.' if at_floor else ''}</p>",
         "<h2>The segments and what to do</h2>",
@@ -592,8 +662,10 @@ def render(
         )
     else:
         parts += [
-            f"<p>Customers by their segment on {esc(moves.from_date)} (rows) and on {esc(moves.to_date)} "
-            "(columns): the diagonal stayed, <em>new</em> customers were not known at the earlier date.</p>",
+            (
+                f"<p>Customers by their segment on {esc(moves.from_date)} (rows) and on {esc(moves.to_date)} "
+                "(columns): the diagonal stayed, <em>new</em> customers were not known at the earlier date.</p>"
+            ),
             image(images["segment_migrations"], "customers moving between segments"),
             migrations_table(moves),
         ]
@@ -604,19 +676,23 @@ def render(
     else:
         first = comparison.iloc[0]
         parts += [
-            "<p>Three stories of how customers stop buying: BG/NBD (right after a repeat purchase), MBG/NBD "
-            "(also right after the first one) and Pareto/NBD (at any moment). Each was fitted on the purchases up "
-            f"to {esc(first['calibration_ends_on'])} ({int(first['calibration_customers']):,} customers) and asked "
-            f"how often each customer would buy in the {float(first['holdout_weeks']):.0f} weeks after, up to "
-            f"{esc(first['as_of_date'])}; the model with the smallest errors on purchases and revenue predicts "
-            "(unless the var clv_purchase_model names one).</p>",
+            (
+                "<p>Three stories of how customers stop buying: BG/NBD (right after a repeat purchase), MBG/NBD "
+                "(also right after the first one) and Pareto/NBD (at any moment). Each was fitted on the purchases up "
+                f"to {esc(first['calibration_ends_on'])} ({int(first['calibration_customers']):,} customers) and asked "
+                f"how often each customer would buy in the {float(first['holdout_weeks']):.0f} weeks after, up to "
+                f"{esc(first['as_of_date'])}; the model with the smallest errors on purchases and revenue predicts "
+                "(unless the var clv_purchase_model names one).</p>"
+            ),
             comparison_table(comparison, data.currency),
         ]
         if "clv_holdout" in images:
             parts += [
-                "<p>Customers grouped by their repeat purchases in the calibration period: the mean purchases they "
-                "made in the holdout (black) and what each model expected. A line close to the black one predicts "
-                "well for that kind of customer.</p>",
+                (
+                    "<p>Customers grouped by their repeat purchases in the calibration period: the mean purchases they "
+                    "made in the holdout (black) and what each model expected. A line close to the black one predicts "
+                    "well for that kind of customer.</p>"
+                ),
                 image(images["clv_holdout"], "holdout purchases by calibration frequency, actual and per model"),
             ]
     parts.append("<h2>Does the CLV model fit?</h2>")
@@ -626,23 +702,29 @@ def render(
     else:
         names = ", ".join(f"{name} = {value:.4g}" for name, value in check.parameters.items())
         parts += [
-            "<p>The check of Fader, Hardie and Lee (2005, Figure 3): for the customers the purchase model "
-            "saw, how many made 0, 1, 2, ... repeat purchases up to as_of_date, against how many the fitted "
-            f"{esc(label)} model expects, given how long each of them has been a customer. Bars of similar height "
-            "mean the model describes the purchase counts well, and its predicted CLV can be trusted as a "
-            "ranking.</p>",
+            (
+                "<p>The check of Fader, Hardie and Lee (2005, Figure 3): for the customers the purchase model "
+                "saw, how many made 0, 1, 2, ... repeat purchases up to as_of_date, against how many the fitted "
+                f"{esc(label)} model expects, given how long each of them has been a customer. Bars of similar height "
+                "mean the model describes the purchase counts well, and its predicted CLV can be trusted as a "
+                "ranking.</p>"
+            ),
             image(images["clv_model_fit"], "actual and expected customers per number of repeat purchases"),
             fit_table(check),
-            f"<p class='note'>{esc(label)} fitted on {check.n_customers:,} customers: {esc(names)} "
-            f"(time in weeks); log-likelihood {check.log_likelihood:,.1f}; {esc(check.message)}.</p>",
+            (
+                f"<p class='note'>{esc(label)} fitted on {check.n_customers:,} customers: {esc(names)} "
+                f"(time in weeks); log-likelihood {check.log_likelihood:,.1f}; {esc(check.message)}.</p>"
+            ),
         ]
     if "probability_alive" in images:
         parts += [
             "<h2>Who is still a customer?</h2>",
-            f"<p>The probability that a customer is still alive under {esc(label)}, for a customer of the "
-            "longest standing in the data, by how many repeat purchases they made (up) and when the last one was "
-            "(across: weeks after the first purchase). Frequent buyers who stopped long ago (top left) have most "
-            "likely left; the likely departed are never asked to buy more.</p>",
+            (
+                f"<p>The probability that a customer is still alive under {esc(label)}, for a customer of the "
+                "longest standing in the data, by how many repeat purchases they made (up) and when the last one was "
+                "(across: weeks after the first purchase). Frequent buyers who stopped long ago (top left) have most "
+                "likely left; the likely departed are never asked to buy more.</p>"
+            ),
             image(images["probability_alive"], "probability alive by frequency and recency"),
         ]
     parts.append("</body></html>")
@@ -691,7 +773,8 @@ def project_path(value: str) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m customer_value.report", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--serving-dir", default=os.environ.get("SERVING_DIR") or DEFAULT_SERVING_DIR,
+        "--serving-dir",
+        default=os.environ.get("SERVING_DIR") or DEFAULT_SERVING_DIR,
         help=f"folder of the serving copy (default SERVING_DIR or {DEFAULT_SERVING_DIR})",
     )
     parser.add_argument("--out", default=DEFAULT_OUT_DIR, help=f"output folder (default {DEFAULT_OUT_DIR})")

@@ -38,7 +38,7 @@ def project_dir() -> Path:
         from dbt.flags import get_flags
 
         found = getattr(get_flags(), "PROJECT_DIR", None)
-    except Exception:  # outside a dbt command, e.g. a linter rendering the project
+    except Exception:  # noqa: BLE001 - outside a dbt command (e.g. a linter rendering the project) any failure means "no dbt flags"
         found = None
     return Path(found).resolve() if found else Path.cwd()
 

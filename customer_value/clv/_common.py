@@ -9,8 +9,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -135,6 +135,53 @@ class ModelNotFittedError(ValueError):
     never raise (e.g. a dbt Python model) use :func:`customer_value.clv.predict_clv`,
     which turns this into NULL predictions plus a reason column instead.
     """
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitFields:
+    """What every model's fit result (the purchase models' and Gamma-Gamma's) holds
+    besides its parameters, which the model's subclass declares (positional, first; these
+    fields are keyword-only), naming them in ``PARAM_NAMES`` (in order) and its model in
+    ``MODEL_LABEL`` (used in messages).
+
+    When ``converged`` is False the parameters are NaN, ``message`` says why, and every
+    prediction function raises :class:`ModelNotFittedError` instead of returning numbers.
+    ``log_likelihood`` is the *total* (weighted) log-likelihood in the caller's units
+    (weeks; the currency of the spend), without penalty.
+    """
+
+    PARAM_NAMES: ClassVar[tuple[str, ...]]
+    MODEL_LABEL: ClassVar[str]
+
+    log_likelihood: float
+    n_customers: int
+    converged: bool
+    message: str
+    #: sum of the weights of the customers used (== n_customers without weights)
+    total_weight: float = 0.0
+    #: rows dropped: invalid ones (non-finite, negative, non-integer x, t_x > T, weight <= 0)
+    #: and, for Gamma-Gamma, one-time buyers (frequency 0) and monetary <= 0 or missing
+    n_excluded: int = 0
+    #: asymptotic standard errors from the numerical Hessian of the log-likelihood at the
+    #: optimum (delta method from the log-parameters); None when not converged
+    standard_errors: dict[str, float] | None = field(default=None, compare=False)
+    penalizer: float = 0.0
+    iterations: int = 0
+    #: asymptotic covariance of the log-parameters the fit optimises, in PARAM_NAMES order
+    #: (the inverse Hessian of the negative log-likelihood; the same in any time or
+    #: currency unit), for drawing parameters that are as uncertain as the fit; None when
+    #: not converged
+    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in self.PARAM_NAMES}
+
+    def require_fitted(self) -> tuple[float, ...]:
+        """The parameters in order, or :class:`ModelNotFittedError` carrying ``message``."""
+        if not self.converged:
+            raise ModelNotFittedError(f"{self.MODEL_LABEL} model not fitted: {self.message}")
+        return tuple(getattr(self, name) for name in self.PARAM_NAMES)
 
 
 def as_float_array(values: ArrayLike, name: str) -> FloatArray:

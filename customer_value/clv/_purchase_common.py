@@ -13,15 +13,15 @@ whenever the data cannot identify the model.  The models only supply their likel
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._common import (
+    FitFields,
     FloatArray,
-    ModelNotFittedError,
     OptimResult,
     as_float_array,
     check_identified,
@@ -132,52 +132,14 @@ def repeat_purchase_histogram(
 # --------------------------------------------------------------------------- fit results
 
 
-class PurchaseFitMixin:
-    """Behaviour every purchase model's frozen fit dataclass shares.  The class names its
-    parameters (``PARAM_NAMES``, fields of the dataclass, in order) and its model
-    (``MODEL_LABEL``, used in messages)."""
-
-    PARAM_NAMES: ClassVar[tuple[str, ...]]
-    MODEL_LABEL: ClassVar[str]
-    converged: bool
-    message: str
-
-    @property
-    def params(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in self.PARAM_NAMES}
-
-    def require_fitted(self) -> tuple[float, ...]:
-        """The parameters in order, or :class:`ModelNotFittedError` carrying ``message``."""
-        if not self.converged:
-            raise ModelNotFittedError(f"{self.MODEL_LABEL} model not fitted: {self.message}")
-        return tuple(getattr(self, name) for name in self.PARAM_NAMES)
-
-
 @dataclass(frozen=True, kw_only=True)
-class PurchaseFitFields(PurchaseFitMixin):
-    """What a purchase model's fit result holds besides its parameters, which the model's
-    subclass declares (positional, first).  These fields are keyword-only; they mean
-    what they mean in :class:`customer_value.clv.BgNbdFit` (which declares its own, for
-    positional construction): when ``converged`` is False the parameters are NaN and
-    ``message`` says why, and ``log_likelihood`` is the total in weeks, without penalty."""
+class PurchaseFitFields(FitFields):
+    """A purchase model's fit result: :class:`FitFields` (whose ``log_likelihood`` is the
+    total in weeks) and the number of distinct (x, t_x, T) rows.  The model's subclass
+    declares its parameters (positional, first), ``PARAM_NAMES`` and ``MODEL_LABEL``."""
 
-    log_likelihood: float
-    n_customers: int
-    converged: bool
-    message: str
-    #: sum of the weights of the customers used (== n_customers without weights)
-    total_weight: float = 0.0
-    #: rows dropped as invalid (non-finite, negative, non-integer x, t_x > T, weight <= 0)
-    n_excluded: int = 0
     #: distinct (x, t_x, T) combinations the likelihood was evaluated on
     n_distinct: int = 0
-    #: asymptotic standard errors (delta method from the log-parameters); None when not converged
-    standard_errors: dict[str, float] | None = field(default=None, compare=False)
-    penalizer: float = 0.0
-    iterations: int = 0
-    #: asymptotic covariance of the log-parameters (in PARAM_NAMES order; the same in any
-    #: time unit); None when not converged
-    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
 
 # --------------------------------------------------------------------------- the fit
@@ -347,7 +309,6 @@ def fit_purchase_model(
     )
 
 
-
 # --------------------------------------------------------------------------- predictions
 
 
@@ -355,7 +316,7 @@ def purchases_by_period(
     x: ArrayLike,
     t_x: ArrayLike,
     T: ArrayLike,
-    fit: PurchaseFitMixin,
+    fit: PurchaseFitFields,
     period_ends_weeks: ArrayLike,
     probability_alive_raw: Callable[..., FloatArray],
     cumulative_if_alive_by_pair: Callable[..., tuple[np.ndarray, FloatArray]],

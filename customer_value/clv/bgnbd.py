@@ -19,7 +19,7 @@ term, so no special case is needed anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -38,7 +38,7 @@ from ._common import (
     vdot,
 )
 from ._purchase_common import (
-    PurchaseFitMixin,
+    PurchaseFitFields,
     PurchaseLikelihood,
     clean_recency,
     fit_purchase_model,
@@ -58,8 +58,9 @@ _validated = validated_summary
 
 
 @dataclass(frozen=True)
-class BgNbdFit(PurchaseFitMixin):
-    """Result of :func:`fit_bgnbd`.
+class BgNbdFit(PurchaseFitFields):
+    """Result of :func:`fit_bgnbd`: the four parameters (positional, first) and the
+    keyword-only fields every purchase model's fit holds (:class:`PurchaseFitFields`).
 
     When ``converged`` is False the four parameters are NaN, ``message`` says why,
     and every prediction function raises :class:`ModelNotFittedError` instead of
@@ -71,25 +72,6 @@ class BgNbdFit(PurchaseFitMixin):
     alpha: float
     a: float
     b: float
-    log_likelihood: float
-    n_customers: int
-    converged: bool
-    message: str
-    #: sum of the weights of the customers used (== n_customers without weights)
-    total_weight: float = 0.0
-    #: rows dropped as invalid (non-finite, negative, non-integer x, t_x > T, weight <= 0)
-    n_excluded: int = 0
-    #: distinct (x, t_x, T) combinations the likelihood was evaluated on
-    n_distinct: int = 0
-    #: asymptotic standard errors from the numerical Hessian of the log-likelihood at the
-    #: optimum (delta method from the log-parameters); None when not converged
-    standard_errors: dict[str, float] | None = field(default=None, compare=False)
-    penalizer: float = 0.0
-    iterations: int = 0
-    #: asymptotic covariance of (log r, log alpha, log a, log b) (the inverse Hessian of
-    #: the negative log-likelihood in log-parameters; the same in any time unit), for
-    #: drawing parameters that are as uncertain as the fit; None when not converged
-    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
     PARAM_NAMES: ClassVar[tuple[str, ...]] = _PARAM_NAMES
     MODEL_LABEL: ClassVar[str] = "BG/NBD"
@@ -499,17 +481,20 @@ def probability_of_purchases_raw(
     log_p = np.log(alpha) - np.log(alpha + ta)  # log(alpha / (alpha + t))
     survived = xa + 1.0 if dropout_at_first else xa  # dropout opportunities survived
     alive = np.exp(
-        betaln(a, b + survived) - betaln(a, b) + gammaln(r + xa) - gammaln(r) - gammaln(xa + 1)
-        + r * log_p + xlogy(xa, ta / (alpha + ta))
+        betaln(a, b + survived)
+        - betaln(a, b)
+        + gammaln(r + xa)
+        - gammaln(r)
+        - gammaln(xa + 1)
+        + r * log_p
+        + xlogy(xa, ta / (alpha + ta))
     )
     # dropped out right after the x-th purchase, having made at least x while alive
     if dropout_at_first:
         dropped = np.exp(betaln(a + 1, b + xa) - betaln(a, b)) * nbinom.sf(xa - 1, r, np.exp(log_p))
         return alive + dropped
     x_at_least_1 = np.maximum(xa, 1.0)
-    dropped = np.exp(betaln(a + 1, b + x_at_least_1 - 1) - betaln(a, b)) * nbinom.sf(
-        x_at_least_1 - 1, r, np.exp(log_p)
-    )
+    dropped = np.exp(betaln(a + 1, b + x_at_least_1 - 1) - betaln(a, b)) * nbinom.sf(x_at_least_1 - 1, r, np.exp(log_p))
     return alive + np.where(xa > 0, dropped, 0.0)
 
 

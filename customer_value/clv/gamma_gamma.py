@@ -22,7 +22,8 @@ optimum that runs towards q = 1 is reported as not converged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -31,8 +32,8 @@ from scipy.special import digamma, gammaln
 from ._common import (
     LOG_PARAM_BOUND,
     MIN_CUSTOMERS,
+    FitFields,
     FloatArray,
-    ModelNotFittedError,
     OptimResult,
     as_float_array,
     bincount_f64,
@@ -54,41 +55,25 @@ _WARM_START_ROWS = 50_000
 
 
 @dataclass(frozen=True)
-class GammaGammaFit:
-    """Result of :func:`fit_gamma_gamma`.
+class GammaGammaFit(FitFields):
+    """Result of :func:`fit_gamma_gamma`: the three parameters (positional, first) and
+    the keyword-only fields every fit holds (:class:`FitFields`).
 
     When ``converged`` is False the parameters are NaN, ``message`` says why, and
     :func:`gamma_gamma_expected_spend` raises :class:`ModelNotFittedError`.
     ``log_likelihood`` is the total (weighted) log-likelihood of the observed means in
-    the caller's currency unit, without penalty.
+    the caller's currency unit, without penalty.  ``n_excluded`` counts the rows not
+    used: one-time buyers (frequency 0), monetary <= 0 or missing, invalid rows.
+    ``log_covariance`` is that of (log p, log(q - 1), log v), the parameters the fit
+    optimises.
     """
 
     p: float
     q: float
     v: float
-    log_likelihood: float
-    n_customers: int
-    converged: bool
-    message: str
-    total_weight: float = 0.0
-    #: rows not used: one-time buyers (frequency 0), monetary <= 0 or missing, invalid rows
-    n_excluded: int = 0
-    standard_errors: dict[str, float] | None = field(default=None, compare=False)
-    penalizer: float = 0.0
-    iterations: int = 0
-    #: asymptotic covariance of (log p, log(q - 1), log v), the parameters the fit
-    #: optimises (inverse Hessian of the negative log-likelihood; the same in any
-    #: currency unit); None when not converged
-    log_covariance: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
 
-    @property
-    def params(self) -> dict[str, float]:
-        return {"p": self.p, "q": self.q, "v": self.v}
-
-    def require_fitted(self) -> tuple[float, float, float]:
-        if not self.converged:
-            raise ModelNotFittedError(f"Gamma-Gamma model not fitted: {self.message}")
-        return self.p, self.q, self.v
+    PARAM_NAMES: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+    MODEL_LABEL: ClassVar[str] = "Gamma-Gamma"
 
 
 def _unpack(theta: FloatArray) -> tuple[float, float, float]:

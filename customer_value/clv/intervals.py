@@ -62,6 +62,7 @@ coverage: docs/validation.md, "Intervals".
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -242,9 +243,7 @@ def _beta_geometric_parts(
     m1, m2, survive, s1, s2 = sums
     s_pos = np.maximum(survive - np.exp(log_k0), 0.0)  # survivors with K >= 1
     live = t > 0
-    return _CountParts(
-        p_pos=np.where(live, p_pos, 0.0), m1=m1, m2=m2, s_pos=np.where(live, s_pos, 0.0), s1=s1, s2=s2
-    )
+    return _CountParts(p_pos=np.where(live, p_pos, 0.0), m1=m1, m2=m2, s_pos=np.where(live, s_pos, 0.0), s1=s1, s2=s2)
 
 
 def _expm1_ratio(c: FloatArray, L: FloatArray) -> FloatArray:
@@ -289,7 +288,7 @@ def _pareto_p_zero_quadrature(t: FloatArray, R: FloatArray, A: FloatArray, S: Fl
     400 evaluations per row)."""
     total = np.exp(-R * np.log1p(t / A) - S * np.log1p(t / B))
     edges = [0.0] + [4.0**-i for i in range(24, -1, -1)]
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         for node, weight in zip(_GL16_NODES, _GL16_WEIGHTS):
             s = t * (lo + 0.5 * (hi - lo) * (node + 1.0))
             f = np.exp(-R * np.log1p(s / A) - (S + 1.0) * np.log1p(s / B)) * S / B
@@ -360,8 +359,12 @@ def _pareto_parts(
     s2 = s1 + survive * R * (R + 1.0) * k * k
     zero = np.zeros(len(x))
     return _CountParts(
-        p_pos=p_pos, m1=np.where(live, m1, 0.0), m2=np.where(live, m2, 0.0),
-        s_pos=np.where(live, s_pos, 0.0), s1=np.where(live, s1, zero), s2=np.where(live, s2, zero),
+        p_pos=p_pos,
+        m1=np.where(live, m1, 0.0),
+        m2=np.where(live, m2, 0.0),
+        s_pos=np.where(live, s_pos, 0.0),
+        s1=np.where(live, s1, zero),
+        s2=np.where(live, s2, zero),
     )
 
 
@@ -439,8 +442,16 @@ def count_moments(
     n = check_same_length(frequency=x, T=Ta, probability_alive=pa, t=tt)
     with np.errstate(invalid="ignore"):
         valid = (
-            np.isfinite(x) & (x >= 0) & (x == np.floor(x)) & np.isfinite(Ta) & (Ta >= 0)
-            & np.isfinite(tt) & (tt >= 0) & np.isfinite(pa) & (pa >= 0) & (pa <= 1)
+            np.isfinite(x)
+            & (x >= 0)
+            & (x == np.floor(x))
+            & np.isfinite(Ta)
+            & (Ta >= 0)
+            & np.isfinite(tt)
+            & (tt >= 0)
+            & np.isfinite(pa)
+            & (pa >= 0)
+            & (pa <= 1)
         )
     p_zero, mean, second = (np.full(n, np.nan) for _ in range(3))
     sel = np.flatnonzero(valid)
@@ -453,24 +464,42 @@ def count_moments(
 
 
 def bgnbd_count_moments(
-    t: float | ArrayLike, frequency: ArrayLike, T: ArrayLike, probability_alive: ArrayLike,
-    r: float, alpha: float, a: float, b: float,
+    t: float | ArrayLike,
+    frequency: ArrayLike,
+    T: ArrayLike,
+    probability_alive: ArrayLike,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
 ) -> CountMoments:
     """:func:`count_moments` of the BG/NBD (Fader, Hardie & Lee 2005)."""
     return count_moments("bg_nbd", t, frequency, T, probability_alive, (r, alpha, a, b))
 
 
 def mbgnbd_count_moments(
-    t: float | ArrayLike, frequency: ArrayLike, T: ArrayLike, probability_alive: ArrayLike,
-    r: float, alpha: float, a: float, b: float,
+    t: float | ArrayLike,
+    frequency: ArrayLike,
+    T: ArrayLike,
+    probability_alive: ArrayLike,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
 ) -> CountMoments:
     """:func:`count_moments` of the MBG/NBD (Batislam, Denizel & Filiztekin 2007)."""
     return count_moments("mbg_nbd", t, frequency, T, probability_alive, (r, alpha, a, b))
 
 
 def paretonbd_count_moments(
-    t: float | ArrayLike, frequency: ArrayLike, T: ArrayLike, probability_alive: ArrayLike,
-    r: float, alpha: float, s: float, beta: float,
+    t: float | ArrayLike,
+    frequency: ArrayLike,
+    T: ArrayLike,
+    probability_alive: ArrayLike,
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
 ) -> CountMoments:
     """:func:`count_moments` of the Pareto/NBD (Schmittlein, Morrison & Colombo 1987)."""
     return count_moments("pareto_nbd", t, frequency, T, probability_alive, (r, alpha, s, beta))
@@ -653,8 +682,16 @@ class ClvValueDistribution:
         rows leave the working arrays."""
         Q = self.shape_spend[rows]
         ws = self.weight_survive[rows]
-        cols = [ws, 1.0 - ws, self.shape_survive[rows], self.shape_drop[rows],
-                np.log(self.rate_survive[rows]), np.log(self.rate_drop[rows]), Q, level]
+        cols = [
+            ws,
+            1.0 - ws,
+            self.shape_survive[rows],
+            self.shape_drop[rows],
+            np.log(self.rate_survive[rows]),
+            np.log(self.rate_drop[rows]),
+            Q,
+            level,
+        ]
         cols.append(betaln(cols[2], Q))
         cols.append(betaln(cols[3], Q))
         out = z.copy()
@@ -729,7 +766,8 @@ class ClvValueDistribution:
         # scale > 0: P(V <= v) = p0 + (1-p0) P(G/H <= v/scale) for v >= 0;
         # scale < 0: V <= v < 0 is G/H >= v/scale
         below = np.where(
-            up, np.where(v < 0, 0.0, p0 + (1.0 - p0) * pos),
+            up,
+            np.where(v < 0, 0.0, p0 + (1.0 - p0) * pos),
             np.where(down, np.where(v < 0, (1.0 - p0) * (1.0 - pos), 1.0), np.where(v < 0, 0.0, 1.0)),
         )
         strictly = np.where(v == 0, np.where(down, 1.0 - p0, 0.0), below)
@@ -856,8 +894,15 @@ def clv_value_distribution(
 
     with np.errstate(invalid="ignore"):
         valid = (
-            np.isfinite(x) & (x >= 0) & (x == np.floor(x)) & np.isfinite(Ta) & (Ta >= 0)
-            & ((x == 0) | np.isfinite(m)) & np.isfinite(margin) & np.isfinite(ratio) & (ratio >= 0)
+            np.isfinite(x)
+            & (x >= 0)
+            & (x == np.floor(x))
+            & np.isfinite(Ta)
+            & (Ta >= 0)
+            & ((x == 0) | np.isfinite(m))
+            & np.isfinite(margin)
+            & np.isfinite(ratio)
+            & (ratio >= 0)
         )
         if alive_fixed is not None:
             valid &= np.isfinite(alive_fixed) & (alive_fixed >= 0) & (alive_fixed <= 1)
@@ -874,8 +919,9 @@ def clv_value_distribution(
     acc = np.zeros((6, len(sel)))
     alive_failed = np.zeros(len(sel), dtype=bool)
     for point, weight in zip(points, weights):
-        params = tuple(float(v) for v in np.exp(point))
-        parts = _parts_distinct(model_name, td, xd, Td, params)  # type: ignore[arg-type]
+        p1, p2, p3, p4 = (float(v) for v in np.exp(point))
+        params = (p1, p2, p3, p4)
+        parts = _parts_distinct(model_name, td, xd, Td, params)
         if alive_fixed is not None:
             alive = alive_fixed[sel]
         else:
@@ -964,8 +1010,18 @@ def clv_intervals(
     With a negative margin the interval is mirrored.  NaN inputs give NaN bounds.
     """
     dist = clv_value_distribution(
-        model_name, purchase_params, purchase_log_covariance, gamma_gamma_params, gg_log_covariance,
-        frequency, T, monetary, probability_alive, margin_rate, discount_ratio, horizon_weeks,
+        model_name,
+        purchase_params,
+        purchase_log_covariance,
+        gamma_gamma_params,
+        gg_log_covariance,
+        frequency,
+        T,
+        monetary,
+        probability_alive,
+        margin_rate,
+        discount_ratio,
+        horizon_weeks,
     )
     return dist.interval(level)
 

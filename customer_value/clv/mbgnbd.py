@@ -161,9 +161,7 @@ def mbgnbd_probability_alive(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, fit: Mb
     return probability_alive_raw(xa, ta, Ta, *params)
 
 
-def mbgnbd_expected_purchases(
-    t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, fit: MbgNbdFit
-) -> FloatArray:
+def mbgnbd_expected_purchases(t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, fit: MbgNbdFit) -> FloatArray:
     """Conditional expected number of purchases in (T, T+t] (Wagner & Hoppe 2008), t in
     weeks: P(alive) times (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
     2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))], evaluated as the BG/NBD's expectation given

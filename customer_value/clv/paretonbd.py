@@ -319,7 +319,9 @@ def log_tail_integral(
         slopes = chain[:, 1:]
         with np.errstate(divide="ignore"):
             log_abs = chain[:, :1] + np.log(np.abs(slopes))
-        chain = np.column_stack([chain[:, 0], np.where(slopes > 0, log_abs, -np.inf), np.where(slopes < 0, log_abs, -np.inf)])
+        chain = np.column_stack(
+            [chain[:, 0], np.where(slopes > 0, log_abs, -np.inf), np.where(slopes < 0, log_abs, -np.inf)]
+        )
     sums = segmented_log_cumsum(chain, anchor[chained])
     values[chained, 0] = sums[:, 0]
     if gradient:
@@ -644,7 +646,9 @@ def paretonbd_probability_of_purchases(x: ArrayLike, t: ArrayLike, fit: ParetoNb
     if pos.any():
         xp, tp = xa[pos], ta[pos]
         log_nb_const = gammaln(r + xp) - gammaln(r) - gammaln(xp + 1.0) + r * np.log(alpha)
-        log_alive = log_nb_const + xp * np.log(tp) - (r + xp) * np.log(alpha + tp) + s * (np.log(beta) - np.log(beta + tp))
+        log_alive = (
+            log_nb_const + xp * np.log(tp) - (r + xp) * np.log(alpha + tp) + s * (np.log(beta) - np.log(beta + tp))
+        )
         # the quadrature once per distinct (x, t)
         dr = distinct_rows([xp, tp], return_inverse=True)
         assert dr.inverse is not None

@@ -103,7 +103,13 @@ class ClvPrediction:
         cols: dict[str, Any] = {}
         if customer_id is not None:
             cols["customer_id"] = pa.array(customer_id)
-        for name in ("predicted_clv", "expected_purchases", "expected_spend", "probability_alive", "predicted_clv_if_alive"):
+        for name in (
+            "predicted_clv",
+            "expected_purchases",
+            "expected_spend",
+            "probability_alive",
+            "predicted_clv_if_alive",
+        ):
             arr = getattr(self, name)
             cols[name] = pa.array(arr, type=pa.float64(), mask=~np.isfinite(arr))
         cols["clv_prediction_reason"] = pa.array(self.reason.tolist(), type=pa.string())

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from .mbgnbd import MbgNbdFit
 from .paretonbd import ParetoNbdFit
 
 #: A fitted purchase model of any kind.
-PurchaseFit = Union[BgNbdFit, MbgNbdFit, ParetoNbdFit]
+PurchaseFit = BgNbdFit | MbgNbdFit | ParetoNbdFit
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,9 @@ class PurchaseModel:
     #: ``cumulative_if_alive_by_pair(x, T, period_ends, params)``: E[purchases in
     #: (T, T + end] | alive at T] on the distinct (x, T) pairs, as ``(pair index per row,
     #: matrix[n_pairs, n_periods])``; the conditional expectation is P(alive) times this
-    cumulative_if_alive_by_pair: Callable[[FloatArray, FloatArray, FloatArray, tuple[float, ...]], tuple[np.ndarray, FloatArray]]
+    cumulative_if_alive_by_pair: Callable[
+        [FloatArray, FloatArray, FloatArray, tuple[float, ...]], tuple[np.ndarray, FloatArray]
+    ]
 
     def params_of(self, fit: PurchaseFit) -> tuple[float, ...]:
         """The fit's parameters in ``param_names`` order (NaN if not converged)."""

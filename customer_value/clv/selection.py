@@ -208,7 +208,10 @@ def choose_model(
     if requested != "auto":
         if full_converged.get(requested):
             return requested, f"named by var clv_purchase_model = {requested}"
-        return requested, f"named by var clv_purchase_model = {requested}, but not fitted on the history up to as_of_date"
+        return (
+            requested,
+            f"named by var clv_purchase_model = {requested}, but not fitted on the history up to as_of_date",
+        )
     eligible = {name: score for name, score in scores.items() if score is not None and full_converged.get(name)}
     if eligible:
         order = list(PURCHASE_MODELS)
@@ -247,38 +250,48 @@ def comparison_table(
     results, _ = evaluate_models(data, min_customers=min_customers)
     problem = None
     if len(data) < min_customers:
-        problem = f"{len(data)} customers bought by {calibration_ends_on}, fewer than clv_min_customers = {min_customers}"
+        problem = (
+            f"{len(data)} customers bought by {calibration_ends_on}, fewer than clv_min_customers = {min_customers}"
+        )
     elif not np.any(data.frequency > 0):
         problem = f"nobody made a repeat purchase by {calibration_ends_on}"
 
     errors = {
-        r.name: (_errors(r.predicted_purchases, data.holdout_purchases), _errors(r.predicted_revenue, data.holdout_revenue))
+        r.name: (
+            _errors(r.predicted_purchases, data.holdout_purchases),
+            _errors(r.predicted_revenue, data.holdout_revenue),
+        )
         for r in results
     }
     scores: dict[str, float | None] = {name: None for name in PURCHASE_MODELS}
     if problem is None:
         fitted = {name: e for name, e in errors.items() if e[0]["rmse"] is not None and full_converged.get(name)}
         for part in (0, 1):
-            best = min((e[part]["rmse"] for e in fitted.values() if e[part]["rmse"] is not None), default=None)
-            for name, e in fitted.items():
-                if best and e[part]["rmse"] is not None:
-                    scores[name] = (scores[name] or 0.0) + e[part]["rmse"] / best
+            rmses = {name: e[part]["rmse"] for name, e in fitted.items()}
+            lowest = min((rmse for rmse in rmses.values() if rmse is not None), default=None)
+            for name, rmse in rmses.items():
+                if lowest and rmse is not None:
+                    scores[name] = (scores[name] or 0.0) + rmse / lowest
     by_name = {r.name: r for r in results}
     z_scores: dict[str, tuple[float | None, float | None]] = {name: (None, None) for name in PURCHASE_MODELS}
     within_noise: dict[str, bool] = {}
-    compared = [name for name, score in scores.items() if score is not None]
+    compared = {name: score for name, score in scores.items() if score is not None}
     if compared:
-        best = min(compared, key=lambda name: (scores[name], list(PURCHASE_MODELS).index(name)))
+        best = min(compared, key=lambda name: (compared[name], list(PURCHASE_MODELS).index(name)))
         best_result = by_name[best]
         for name in compared:
             result = by_name[name]
+            # a model with a score was fitted on the calibration period and predicted
+            assert result.predicted_purchases is not None and best_result.predicted_purchases is not None
             z_purchases = excess_z(
-                result.predicted_purchases - data.holdout_purchases, best_result.predicted_purchases - data.holdout_purchases
+                result.predicted_purchases - data.holdout_purchases,
+                best_result.predicted_purchases - data.holdout_purchases,
             )
             z_revenue = None
             if result.predicted_revenue is not None and best_result.predicted_revenue is not None:
                 z_revenue = excess_z(
-                    result.predicted_revenue - data.holdout_revenue, best_result.predicted_revenue - data.holdout_revenue
+                    result.predicted_revenue - data.holdout_revenue,
+                    best_result.predicted_revenue - data.holdout_revenue,
                 )
             z_scores[name] = (z_purchases, z_revenue)
             within_noise[name] = z_purchases < noise_z and (z_revenue is None or z_revenue < noise_z)
@@ -287,9 +300,9 @@ def comparison_table(
 
     rows = []
     for name, model in PURCHASE_MODELS.items():
-        result = by_name.get(name)
+        model_result = by_name.get(name)
         purchase_errors, revenue_errors = errors.get(name, (_errors(None, data.holdout_purchases),) * 2)
-        fit = result.fit if result else None
+        fit = model_result.fit if model_result else None
         converged = bool(fit is not None and fit.converged)
         if name == chosen:
             why = reason
@@ -317,7 +330,7 @@ def comparison_table(
                 "calibration_customers": len(data),
                 "is_converged": converged,
                 "fit_message": None if fit is None else fit.message,
-                "calibration_log_likelihood": float(fit.log_likelihood) if converged else None,
+                "calibration_log_likelihood": float(fit.log_likelihood) if fit is not None and converged else None,
                 "history_log_likelihood": history_log_likelihoods.get(name),
                 "actual_holdout_purchases": float(data.holdout_purchases.sum()),
                 "predicted_holdout_purchases": purchase_errors["predicted"],
@@ -333,7 +346,9 @@ def comparison_table(
                 "purchases_excess_z": z_scores[name][0],
                 "revenue_excess_z": z_scores[name][1],
                 "is_within_noise": within_noise.get(name),
-                "holdout_by_frequency": by_frequency(data, None if result is None else result.predicted_purchases),
+                "holdout_by_frequency": by_frequency(
+                    data, None if model_result is None else model_result.predicted_purchases
+                ),
             }
         )
     return pa.Table.from_pylist(rows, schema=COMPARISON_SCHEMA)

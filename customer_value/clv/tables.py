@@ -10,7 +10,6 @@ Every function here takes a fit of any purchase model (BG/NBD, MBG/NBD, Pareto/N
 from __future__ import annotations
 
 import datetime as dt
-from typing import Union
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +28,7 @@ MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
 }
 
 #: A fit of any model in MODELS.
-Fit = Union[PurchaseFit, GammaGammaFit]
+Fit = PurchaseFit | GammaGammaFit
 
 PARAMETER_SCHEMA = pa.schema(
     [
@@ -47,6 +46,7 @@ PARAMETER_SCHEMA = pa.schema(
         ("log_covariance", pa.list_(pa.float64())),
     ]
 )
+
 
 def numeric_column(table: pa.Table, name: str) -> FloatArray:
     """A numeric column as float64, NULL as NaN."""
@@ -145,7 +145,9 @@ def interval_arrays(
     if not (purchase_fit.converged and gamma_gamma.converged) or n == 0:
         return np.full(n, np.nan), np.full(n, np.nan)
     model = purchase_model_of(purchase_fit)
-    ratio = discount_ratio(prediction.predicted_clv, prediction.expected_purchases, prediction.expected_spend, margin_rate)
+    ratio = discount_ratio(
+        prediction.predicted_clv, prediction.expected_purchases, prediction.expected_spend, margin_rate
+    )
     return clv_intervals(
         model.name,
         model.params_of(purchase_fit),
@@ -203,8 +205,15 @@ def prediction_batches(
         )
         output = prediction.to_arrow(summary["customer_id"][rows])
         low, high = interval_arrays(
-            prediction, frequency[rows], recency[rows], age[rows], monetary_value[rows], margin_rate[rows],
-            purchase_fit, gamma_gamma, interval_level,
+            prediction,
+            frequency[rows],
+            recency[rows],
+            age[rows],
+            monetary_value[rows],
+            margin_rate[rows],
+            purchase_fit,
+            gamma_gamma,
+            interval_level,
         )
         for name, bound in (("predicted_clv_low", low), ("predicted_clv_high", high)):
             output = output.append_column(name, pa.array(bound, type=pa.float64(), mask=~np.isfinite(bound)))

@@ -54,9 +54,7 @@ def read_log(which: Which = "sample") -> dict[str, np.ndarray]:
     rows = np.loadtxt(log_path(which), dtype=np.float64, ndmin=2)
     day_col, customer_col = (2, 1) if which == "sample" else (1, 0)
     yyyymmdd = rows[:, day_col].astype(np.int64)
-    days = np.array(
-        [f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}" for d in yyyymmdd], dtype="datetime64[D]"
-    )
+    days = np.array([f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}" for d in yyyymmdd], dtype="datetime64[D]")
     return {
         "customer": rows[:, customer_col].astype(np.int64),
         "day": days,

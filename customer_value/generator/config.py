@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -43,8 +43,17 @@ ACTIVITY_TYPES = ("review", "rating", "question", "answer", "forum_post", "ugc")
 #: Customer countries, their share of customers and their currency.
 COUNTRIES = ("US", "GB", "DE", "FR", "NL", "CA", "AU", "JP", "SE")
 COUNTRY_WEIGHTS = (0.40, 0.12, 0.10, 0.08, 0.04, 0.09, 0.07, 0.05, 0.05)
-COUNTRY_CURRENCY = {"US": "USD", "GB": "GBP", "DE": "EUR", "FR": "EUR", "NL": "EUR",
-                    "CA": "CAD", "AU": "AUD", "JP": "JPY", "SE": "SEK"}
+COUNTRY_CURRENCY = {
+    "US": "USD",
+    "GB": "GBP",
+    "DE": "EUR",
+    "FR": "EUR",
+    "NL": "EUR",
+    "CA": "CAD",
+    "AU": "AUD",
+    "JP": "JPY",
+    "SE": "SEK",
+}
 
 DEFAULT_SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -142,7 +151,7 @@ class ReferenceData:
 
 def to_seconds(d: date) -> int:
     """Midnight UTC of ``d`` as seconds since the epoch."""
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp())
 
 
 def load_reference(seeds_dir: Path) -> ReferenceData:

@@ -27,18 +27,85 @@ from .config import (
 from .referrals import assign_referrers
 
 FIRST_NAMES = (
-    "anna", "ben", "carla", "david", "emma", "felix", "grace", "hugo", "iris", "jack", "kate", "liam",
-    "maya", "noah", "olga", "paul", "quinn", "rosa", "sam", "tara", "uma", "victor", "wendy", "xavier",
-    "yara", "zoe", "aiko", "bjorn", "chloe", "diego", "elsa", "finn", "hana", "ines", "jonas", "lena",
+    "anna",
+    "ben",
+    "carla",
+    "david",
+    "emma",
+    "felix",
+    "grace",
+    "hugo",
+    "iris",
+    "jack",
+    "kate",
+    "liam",
+    "maya",
+    "noah",
+    "olga",
+    "paul",
+    "quinn",
+    "rosa",
+    "sam",
+    "tara",
+    "uma",
+    "victor",
+    "wendy",
+    "xavier",
+    "yara",
+    "zoe",
+    "aiko",
+    "bjorn",
+    "chloe",
+    "diego",
+    "elsa",
+    "finn",
+    "hana",
+    "ines",
+    "jonas",
+    "lena",
 )
 LAST_NAMES = (
-    "smith", "jones", "miller", "brown", "davis", "wilson", "taylor", "clark", "lewis", "walker", "hall",
-    "young", "king", "wright", "green", "baker", "adams", "nelson", "hill", "campbell", "mueller",
-    "schmidt", "dubois", "martin", "devries", "jansen", "tanaka", "sato", "andersson", "nilsson",
+    "smith",
+    "jones",
+    "miller",
+    "brown",
+    "davis",
+    "wilson",
+    "taylor",
+    "clark",
+    "lewis",
+    "walker",
+    "hall",
+    "young",
+    "king",
+    "wright",
+    "green",
+    "baker",
+    "adams",
+    "nelson",
+    "hill",
+    "campbell",
+    "mueller",
+    "schmidt",
+    "dubois",
+    "martin",
+    "devries",
+    "jansen",
+    "tanaka",
+    "sato",
+    "andersson",
+    "nilsson",
 )
 #: Acquisition channels of customers who did not come through a referral.
-OTHER_CHANNELS = {"paid_search": 0.25, "paid_social": 0.20, "organic": 0.25, "email": 0.10,
-                  "affiliate": 0.08, "offline": 0.08, "unknown": 0.04}
+OTHER_CHANNELS = {
+    "paid_search": 0.25,
+    "paid_social": 0.20,
+    "organic": 0.25,
+    "email": 0.10,
+    "affiliate": 0.08,
+    "offline": 0.08,
+    "unknown": 0.04,
+}
 
 
 @dataclass
@@ -172,14 +239,21 @@ def customers_table(pop: Population, lo: int, hi: int) -> pa.Table:
     idx = np.arange(lo, hi)
     number = pc.cast(pa.array(idx + 1), pa.string())
     email = pc.binary_join_element_wise(
-        schema.categorical(FIRST_NAMES, pop.first_name[lo:hi]), ".",
-        schema.categorical(LAST_NAMES, pop.last_name[lo:hi]), number, "@example.com", "",
+        schema.categorical(FIRST_NAMES, pop.first_name[lo:hi]),
+        ".",
+        schema.categorical(LAST_NAMES, pop.last_name[lo:hi]),
+        number,
+        "@example.com",
+        "",
     )
     email = pc.if_else(pa.array(pop.has_email[lo:hi]), email, pa.scalar(None, pa.string()))
-    return schema.table("customers", {
-        "customer_id": pop.customer_ids(idx),
-        "email": email,
-        "created_at": schema.ts(pop.created[lo:hi]),
-        "acquisition_channel": schema.categorical(ACQUISITION_CHANNELS, pop.channel[lo:hi]),
-        "country": schema.categorical(COUNTRIES, pop.country[lo:hi]),
-    })
+    return schema.table(
+        "customers",
+        {
+            "customer_id": pop.customer_ids(idx),
+            "email": email,
+            "created_at": schema.ts(pop.created[lo:hi]),
+            "acquisition_channel": schema.categorical(ACQUISITION_CHANNELS, pop.channel[lo:hi]),
+            "country": schema.categorical(COUNTRIES, pop.country[lo:hi]),
+        },
+    )

@@ -10,7 +10,7 @@ happened yet and are dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -36,21 +36,29 @@ def build_campaigns(cfg: GeneratorConfig, rng: np.random.Generator) -> Campaigns
     sent = np.minimum(sent, cfg.window_end - 1)
     kind = rng.choice(len(CAMPAIGN_TYPES), size=n, p=CAMPAIGN_TYPE_WEIGHTS)
     names = [
-        f"{CAMPAIGN_TYPES[k].replace('_', ' ').title()} {datetime.fromtimestamp(int(s), timezone.utc):%Y-%m-%d}"
+        f"{CAMPAIGN_TYPES[k].replace('_', ' ').title()} {datetime.fromtimestamp(int(s), UTC):%Y-%m-%d}"
         for k, s in zip(kind, sent)
     ]
-    tbl = schema.table("email_campaigns", {
-        "campaign_id": schema.ids("CMP", np.arange(1, n + 1), 5),
-        "campaign_name": pa.array(names, pa.string()),
-        "campaign_type": schema.categorical(CAMPAIGN_TYPES, kind),
-        "sent_at": schema.ts(sent),
-    })
+    tbl = schema.table(
+        "email_campaigns",
+        {
+            "campaign_id": schema.ids("CMP", np.arange(1, n + 1), 5),
+            "campaign_name": pa.array(names, pa.string()),
+            "campaign_type": schema.categorical(CAMPAIGN_TYPES, kind),
+            "sent_at": schema.ts(sent),
+        },
+    )
     return Campaigns(sent_at=sent, table=tbl)
 
 
 def email_events_table(
-    cfg: GeneratorConfig, pop: Population, campaigns: Campaigns, lo: int, hi: int,
-    rng: np.random.Generator, first_id: int,
+    cfg: GeneratorConfig,
+    pop: Population,
+    campaigns: Campaigns,
+    lo: int,
+    hi: int,
+    rng: np.random.Generator,
+    first_id: int,
 ) -> pa.Table:
     """Events of the messages sent to customers ``lo`` .. ``hi - 1`` (those with an email)."""
     sent_at = campaigns.sent_at
@@ -88,8 +96,11 @@ def email_events_table(
         (np.flatnonzero(bounce), EV["bounce"], (sent + gap(60.0))[bounce]),
         (np.flatnonzero(~bounce), EV["delivered"], delivered[~bounce]),
         (np.flatnonzero(opened), EV["open"], first_open[opened]),
-        (opened_extra, EV["open"], first_open[opened_extra]
-         + np.floor(rng.exponential(DAY, opened_extra.size)).astype(np.int64) + 1),
+        (
+            opened_extra,
+            EV["open"],
+            first_open[opened_extra] + np.floor(rng.exponential(DAY, opened_extra.size)).astype(np.int64) + 1,
+        ),
         (np.flatnonzero(click), EV["click"], (first_open + gap(300.0))[click]),
         (np.flatnonzero(forward), EV["forward"], (first_open + gap(1800.0))[forward]),
         (np.flatnonzero(unsubscribe), EV["unsubscribe"], (delivered + gap(7200.0))[unsubscribe]),
@@ -104,11 +115,14 @@ def email_events_table(
     msg, etype, time = msg[perm], etype[perm], time[perm]
     is_forward = etype == EV["forward"]
     n = msg.size
-    return schema.table("email_events", {
-        "event_id": schema.ids("E", np.arange(first_id, first_id + n), 10),
-        "customer_id": pop.customer_ids(m_cust[msg]),
-        "campaign_id": schema.ids("CMP", m_camp[msg] + 1, 5),
-        "event_type": schema.categorical(EVENT_TYPES, etype),
-        "occurred_at": schema.ts(time),
-        "forward_recipients": schema.int32(recipients[msg], null=~is_forward),
-    })
+    return schema.table(
+        "email_events",
+        {
+            "event_id": schema.ids("E", np.arange(first_id, first_id + n), 10),
+            "customer_id": pop.customer_ids(m_cust[msg]),
+            "campaign_id": schema.ids("CMP", m_camp[msg] + 1, 5),
+            "event_type": schema.categorical(EVENT_TYPES, etype),
+            "occurred_at": schema.ts(time),
+            "forward_recipients": schema.int32(recipients[msg], null=~is_forward),
+        },
+    )

@@ -33,12 +33,28 @@ from .config import COUNTRIES, DAY, NETWORKS, TABLES, GeneratorConfig, Reference
 from .customers import Population
 
 REASONS = (
-    "missing_id", "missing_value", "unknown_type", "malformed_timestamp", "future_timestamp", "duplicate_id",
-    "orphan_reference", "self_referral", "referral_cycle", "unknown_currency", "out_of_range", "refund_rejected",
+    "missing_id",
+    "missing_value",
+    "unknown_type",
+    "malformed_timestamp",
+    "future_timestamp",
+    "duplicate_id",
+    "orphan_reference",
+    "self_referral",
+    "referral_cycle",
+    "unknown_currency",
+    "out_of_range",
+    "refund_rejected",
 )
 MALFORMED = ("not-a-date", "2025-13-45 99:00:00")
-ID_PREFIX = {"transactions": ("T", 10), "email_events": ("E", 10), "referrals": ("R", 9),
-             "community_activity": ("A", 10), "wallet_surveys": ("S", 8), "email_campaigns": ("CMP", 5)}
+ID_PREFIX = {
+    "transactions": ("T", 10),
+    "email_events": ("E", 10),
+    "referrals": ("R", 9),
+    "community_activity": ("A", 10),
+    "wallet_surveys": ("S", 8),
+    "email_campaigns": ("CMP", 5),
+}
 
 
 @dataclass
@@ -70,12 +86,14 @@ class FaultLog:
         return {t: {r: c[r] for r in REASONS if c.get(r)} for t, c in self.counts.items() if c}
 
     def as_table(self) -> pa.Table:
-        return pa.table({
-            "table_name": pa.array(self.table_names, pa.string()),
-            "raw_key": pa.array(self.raw_keys, pa.string()),
-            "reason": pa.array(self.reasons, pa.string()),
-            "rejected_column": pa.array(self.columns, pa.string()),
-        })
+        return pa.table(
+            {
+                "table_name": pa.array(self.table_names, pa.string()),
+                "raw_key": pa.array(self.raw_keys, pa.string()),
+                "reason": pa.array(self.reasons, pa.string()),
+                "rejected_column": pa.array(self.columns, pa.string()),
+            }
+        )
 
 
 def raw_keys(table: str, rows: pa.Table) -> list[str | None]:
@@ -106,8 +124,15 @@ def _shift_text(arr: pa.ChunkedArray, seconds: np.ndarray) -> pa.Array:
 class Injector:
     """Builds the bad rows for one chunk."""
 
-    def __init__(self, cfg: GeneratorConfig, ref: ReferenceData, pop: Population, rng: np.random.Generator,
-                 next_id: dict[str, int], log: FaultLog) -> None:
+    def __init__(
+        self,
+        cfg: GeneratorConfig,
+        ref: ReferenceData,
+        pop: Population,
+        rng: np.random.Generator,
+        next_id: dict[str, int],
+        log: FaultLog,
+    ) -> None:
         self.cfg, self.ref, self.pop, self.rng = cfg, ref, pop, rng
         self.next_id, self.log = next_id, log
         self.extra: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
@@ -164,8 +189,15 @@ class Injector:
         """The rows with new ids (so only the intended rule is broken)."""
         return _set(rows, schema.KEYS[table][0], self.new_ids(table, rows.num_rows))
 
-    def common(self, table: str, tbl: pa.Table, ts_col: str, mask: np.ndarray | None = None,
-               ref_col: str | None = None, originals: pa.Table | None = None) -> None:
+    def common(
+        self,
+        table: str,
+        tbl: pa.Table,
+        ts_col: str,
+        mask: np.ndarray | None = None,
+        ref_col: str | None = None,
+        originals: pa.Table | None = None,
+    ) -> None:
         """missing_id, malformed_timestamp, future_timestamp and duplicate_id for a table with an id.
 
         Duplicates are exact copies of rows of ``originals`` (default ``tbl``).
@@ -182,11 +214,19 @@ class Injector:
         rows = self.fresh(table, self.templates(tbl, self.count(table, "future_timestamp", n), mask))
         self.emit(table, "future_timestamp", _set(rows, ts_col, self.future(rows.num_rows)), ts_col)
         originals = tbl if originals is None else originals
-        self.emit(table, "duplicate_id", self.templates(originals, self.count(table, "duplicate_id", n), unique=True),
-                  key)
+        self.emit(
+            table, "duplicate_id", self.templates(originals, self.count(table, "duplicate_id", n), unique=True), key
+        )
 
-    def simple(self, table: str, reason: str, tbl: pa.Table, mask: np.ndarray | None,
-               change: Callable[[pa.Table], pa.Table], column: str | Callable[[pa.Table], list[str]]) -> None:
+    def simple(
+        self,
+        table: str,
+        reason: str,
+        tbl: pa.Table,
+        mask: np.ndarray | None,
+        change: Callable[[pa.Table], pa.Table],
+        column: str | Callable[[pa.Table], list[str]],
+    ) -> None:
         """Rows from ``tbl`` (where ``mask``) with new ids, broken by ``change`` in ``column``
         (or in the columns a function of the changed rows gives, one per row)."""
         rows = self.fresh(table, self.templates(tbl, self.count(table, reason, tbl.num_rows), mask))
@@ -201,8 +241,14 @@ class Injector:
         anonymous = _set(tbl, "email", None)  # new bad customers do not reuse a real customer's email
         self.common("customers", anonymous, "created_at", originals=tbl)
         self.simple("customers", "missing_value", anonymous, None, lambda r: _set(r, "created_at", None), "created_at")
-        self.simple("customers", "unknown_type", anonymous, None, lambda r: _set(r, "acquisition_channel", "tv"),
-                    "acquisition_channel")
+        self.simple(
+            "customers",
+            "unknown_type",
+            anonymous,
+            None,
+            lambda r: _set(r, "acquisition_channel", "tv"),
+            "acquisition_channel",
+        )
 
     def transactions(self, tbl: pa.Table) -> None:
         kind = np.asarray(tbl.column("transaction_type").to_numpy(zero_copy_only=False))
@@ -210,23 +256,35 @@ class Injector:
         t = "transactions"
         self.common(t, tbl, "transacted_at", purchase, ref_col="customer_id")
         missing = ["transacted_at", "transaction_type", "amount", "currency"]
-        self.simple(t, "missing_value", tbl, purchase, lambda r: self._null_one(r, missing),
-                    lambda r: self._null_one_columns(r, missing))
-        self.simple(t, "unknown_type", tbl, purchase, lambda r: _set(r, "transaction_type", "chargeback"),
-                    "transaction_type")
+        self.simple(
+            t,
+            "missing_value",
+            tbl,
+            purchase,
+            lambda r: self._null_one(r, missing),
+            lambda r: self._null_one_columns(r, missing),
+        )
+        self.simple(
+            t, "unknown_type", tbl, purchase, lambda r: _set(r, "transaction_type", "chargeback"), "transaction_type"
+        )
         self.simple(t, "unknown_currency", tbl, purchase, lambda r: _set(r, "currency", "XYZ"), "currency")
         rows = self.fresh(t, self.templates(tbl, self.count(t, "orphan_reference", tbl.num_rows), purchase))
         half = rows.num_rows // 2 if refund.any() else rows.num_rows
         self.emit(t, "orphan_reference", self.customer_orphans(rows.slice(0, half)), "customer_id")
         rows = self.fresh(t, self.templates(tbl, rows.num_rows - half, refund))
-        self.emit(t, "orphan_reference", _set(rows, "refunded_transaction_id", self.orphan_ids("T", 10, rows.num_rows)),
-                  "refunded_transaction_id")
+        self.emit(
+            t,
+            "orphan_reference",
+            _set(rows, "refunded_transaction_id", self.orphan_ids("T", 10, rows.num_rows)),
+            "refunded_transaction_id",
+        )
         # out_of_range: purchase amount 0 / negative, negative purchase cost, refund amount >= 0.
         n = self.count(t, "out_of_range", tbl.num_rows)
         zero, negative, cost, positive = self._split(self.fresh(t, self.templates(tbl, n, purchase)), 4)
         self.emit(t, "out_of_range", _set(zero, "amount", Decimal("0.00")), "amount")
-        self.emit(t, "out_of_range", _set(negative, "amount", pc.negate(negative.column("amount")).combine_chunks()),
-                  "amount")
+        self.emit(
+            t, "out_of_range", _set(negative, "amount", pc.negate(negative.column("amount")).combine_chunks()), "amount"
+        )
         own_cost = pc.coalesce(cost.column("cost"), cost.column("amount"))
         self.emit(t, "out_of_range", _set(cost, "cost", pc.negate(pc.abs(own_cost)).combine_chunks()), "cost")
         if refund.any():  # refunds with a positive amount (cost dropped so only the amount is wrong)
@@ -255,23 +313,39 @@ class Injector:
 
     def email_campaigns(self, tbl: pa.Table) -> None:
         self.common("email_campaigns", tbl, "sent_at")
-        self.simple("email_campaigns", "unknown_type", tbl, None, lambda r: _set(r, "campaign_type", "sms"),
-                    "campaign_type")
+        self.simple(
+            "email_campaigns", "unknown_type", tbl, None, lambda r: _set(r, "campaign_type", "sms"), "campaign_type"
+        )
 
     def email_events(self, tbl: pa.Table) -> None:
         t = "email_events"
         self.common(t, tbl, "occurred_at", ref_col="customer_id")
         missing = ["event_type", "occurred_at"]
-        self.simple(t, "missing_value", tbl, None, lambda r: self._null_one(r, missing),
-                    lambda r: self._null_one_columns(r, missing))
+        self.simple(
+            t,
+            "missing_value",
+            tbl,
+            None,
+            lambda r: self._null_one(r, missing),
+            lambda r: self._null_one_columns(r, missing),
+        )
         self.simple(t, "unknown_type", tbl, None, lambda r: _set(r, "event_type", "print"), "event_type")
         rows = self.fresh(t, self.templates(tbl, self.count(t, "orphan_reference", tbl.num_rows)))
         a, b = self._split(rows, 2)
         self.emit(t, "orphan_reference", self.customer_orphans(a), "customer_id")
         self.emit(t, "orphan_reference", _set(b, "campaign_id", self.orphan_ids("CMP", 5, b.num_rows)), "campaign_id")
-        self.simple(t, "out_of_range", tbl, None, lambda r: _set(_set(r, "event_type", "forward"),
-                    "forward_recipients", [-int(v) for v in self.rng.integers(1, 11, r.num_rows)]),
-                    "forward_recipients")
+        self.simple(
+            t,
+            "out_of_range",
+            tbl,
+            None,
+            lambda r: _set(
+                _set(r, "event_type", "forward"),
+                "forward_recipients",
+                [-int(v) for v in self.rng.integers(1, 11, r.num_rows)],
+            ),
+            "forward_recipients",
+        )
 
     def referrals(self, tbl: pa.Table, customers: pa.Table) -> None:
         t = "referrals"
@@ -292,13 +366,25 @@ class Injector:
         self.emit(t, "orphan_reference", self.customer_orphans(a, "referrer_customer_id"), "referrer_customer_id")
         b = self.fresh(t, self.templates(tbl, b.num_rows, converted))
         self.emit(t, "orphan_reference", self.customer_orphans(b, "referee_customer_id"), "referee_customer_id")
-        self.simple(t, "self_referral", tbl, converted,
-                    lambda r: _set(r, "referee_customer_id", r.column("referrer_customer_id").combine_chunks()),
-                    "referee_customer_id")
+        self.simple(
+            t,
+            "self_referral",
+            tbl,
+            converted,
+            lambda r: _set(r, "referee_customer_id", r.column("referrer_customer_id").combine_chunks()),
+            "referee_customer_id",
+        )
         ten = pa.scalar(Decimal("10.00"), pa.decimal128(18, 2))
-        self.simple(t, "out_of_range", tbl, converted, lambda r: _set(
-            r, "reward_cost", pc.negate(pc.abs(pc.coalesce(r.column("reward_cost"), ten))).combine_chunks()),
-            "reward_cost")
+        self.simple(
+            t,
+            "out_of_range",
+            tbl,
+            converted,
+            lambda r: _set(
+                r, "reward_cost", pc.negate(pc.abs(pc.coalesce(r.column("reward_cost"), ten))).combine_chunks()
+            ),
+            "reward_cost",
+        )
         self._cycles(tbl, customers, (self.count(t, "referral_cycle", tbl.num_rows) + 1) // 2)
 
     def _cycles(self, tbl: pa.Table, customers: pa.Table, pairs: int) -> None:
@@ -327,8 +413,9 @@ class Injector:
     def social_profiles(self, tbl: pa.Table, customers: pa.Table) -> None:
         t = "social_profiles"
         chunk_ids = customers.column("customer_id")
-        free = np.flatnonzero(~pc.is_in(chunk_ids, value_set=tbl.column("customer_id").combine_chunks())
-                              .to_numpy(zero_copy_only=False))
+        free = np.flatnonzero(
+            ~pc.is_in(chunk_ids, value_set=tbl.column("customer_id").combine_chunks()).to_numpy(zero_copy_only=False)
+        )
         n = tbl.num_rows
         pool = iter(chunk_ids.take(self.rng.permutation(free)).to_pylist())
 
@@ -342,26 +429,40 @@ class Injector:
             rows = self.templates(tbl, self.count(t, reason, n))
             self.emit(t, reason, change(on_new_key(rows) if new_key else rows), column)
 
-        emit("missing_id", "customer_id", lambda r: _set(r, "customer_id", _cycle([None, ""], r.num_rows)),
-             new_key=False)
+        emit(
+            "missing_id", "customer_id", lambda r: _set(r, "customer_id", _cycle([None, ""], r.num_rows)), new_key=False
+        )
         emit("missing_value", "observed_at", lambda r: _set(r, "observed_at", None))
         emit("unknown_type", "network", lambda r: _set(r, "network", "myspace"))
         emit("malformed_timestamp", "observed_at", lambda r: _set(r, "observed_at", _cycle(MALFORMED, r.num_rows)))
         emit("future_timestamp", "observed_at", lambda r: _set(r, "observed_at", self.future(r.num_rows)))
         emit("orphan_reference", "customer_id", self.customer_orphans, new_key=False)
-        emit("out_of_range", "followers",
-             lambda r: _set(r, "followers", [-int(v) for v in self.rng.integers(1, 500, r.num_rows)]))
+        emit(
+            "out_of_range",
+            "followers",
+            lambda r: _set(r, "followers", [-int(v) for v in self.rng.integers(1, 500, r.num_rows)]),
+        )
         older = self.templates(tbl, self.count(t, "duplicate_id", n), unique=True)
         shift = -self.rng.integers(30 * DAY, 180 * DAY, older.num_rows)
-        self.emit(t, "duplicate_id", _set(older, "observed_at", _shift_text(older.column("observed_at"), shift)),
-                  "customer_id, network")
+        self.emit(
+            t,
+            "duplicate_id",
+            _set(older, "observed_at", _shift_text(older.column("observed_at"), shift)),
+            "customer_id, network",
+        )
 
     def community_activity(self, tbl: pa.Table) -> None:
         t = "community_activity"
         self.common(t, tbl, "occurred_at", ref_col="customer_id")
         missing = ["activity_type", "occurred_at"]
-        self.simple(t, "missing_value", tbl, None, lambda r: self._null_one(r, missing),
-                    lambda r: self._null_one_columns(r, missing))
+        self.simple(
+            t,
+            "missing_value",
+            tbl,
+            None,
+            lambda r: self._null_one(r, missing),
+            lambda r: self._null_one_columns(r, missing),
+        )
         self.simple(t, "unknown_type", tbl, None, lambda r: _set(r, "activity_type", "vote"), "activity_type")
         self.simple(t, "orphan_reference", tbl, None, self.customer_orphans, "customer_id")
 
@@ -372,8 +473,14 @@ class Injector:
             c = _set(c, "helpful_votes", [-int(v) for v in self.rng.integers(1, 6, c.num_rows)])
             return pa.concat_tables([a, b, c])
 
-        self.simple(t, "out_of_range", tbl, None, out_of_range,
-                    lambda r: self._parts_columns(r, ["rating", "rating", "helpful_votes"]))
+        self.simple(
+            t,
+            "out_of_range",
+            tbl,
+            None,
+            out_of_range,
+            lambda r: self._parts_columns(r, ["rating", "rating", "helpful_votes"]),
+        )
 
     def wallet_surveys(self, tbl: pa.Table) -> None:
         t = "wallet_surveys"
@@ -390,8 +497,14 @@ class Injector:
             c = _set(c, "period_months", _cycle([0, -6], c.num_rows))
             return pa.concat_tables([a, b, c])
 
-        self.simple(t, "out_of_range", tbl, None, out_of_range,
-                    lambda r: self._parts_columns(r, ["likelihood_to_recommend", "brand_rank", "period_months"]))
+        self.simple(
+            t,
+            "out_of_range",
+            tbl,
+            None,
+            out_of_range,
+            lambda r: self._parts_columns(r, ["likelihood_to_recommend", "brand_rank", "period_months"]),
+        )
 
     # -- small utilities -------------------------------------------------------------------
     @staticmethod
@@ -417,9 +530,15 @@ class Injector:
         return self._parts_columns(rows, columns)
 
 
-def inject(cfg: GeneratorConfig, ref: ReferenceData, pop: Population, tables: dict[str, pa.Table],
-           rng: np.random.Generator, next_id: dict[str, int],
-           log: FaultLog) -> tuple[dict[str, pa.Table], list[str]]:
+def inject(
+    cfg: GeneratorConfig,
+    ref: ReferenceData,
+    pop: Population,
+    tables: dict[str, pa.Table],
+    rng: np.random.Generator,
+    next_id: dict[str, int],
+    log: FaultLog,
+) -> tuple[dict[str, pa.Table], list[str]]:
     """Bad rows for one chunk (tables have text timestamps); also the new valid customer ids."""
     inj = Injector(cfg, ref, pop, rng, next_id, log)
     inj.customers(tables["customers"])

@@ -67,8 +67,13 @@ def assign_referrers(
 
 
 def referrals_table(
-    cfg: GeneratorConfig, ref: ReferenceData, pop: Population, lo: int, hi: int,
-    rng: np.random.Generator, first_id: int,
+    cfg: GeneratorConfig,
+    ref: ReferenceData,
+    pop: Population,
+    lo: int,
+    hi: int,
+    rng: np.random.Generator,
+    first_id: int,
 ) -> pa.Table:
     """Referrals made by customers ``lo`` .. ``hi - 1`` (converted and not)."""
     end = cfg.window_end
@@ -106,14 +111,17 @@ def referrals_table(
     asked = converted & (rng.random(n) < cfg.would_have_joined_asked)
     anyway = rng.random(n) < cfg.would_have_joined_share
 
-    return schema.table("referrals", {
-        "referral_id": schema.ids("R", np.arange(first_id, first_id + n), 9),
-        "referrer_customer_id": pop.customer_ids(referrer),
-        "referee_customer_id": schema.ids("C", referee_idx + 1, pop.id_width, null=~converted),
-        "referred_at": schema.ts(referred_at),
-        "converted_at": schema.ts(conv_at, null=~converted),
-        "channel": schema.categorical(REFERRAL_CHANNELS, channel),
-        "reward_cost": schema.money(reward, null=reward_null),
-        "currency": schema.categorical(ref.currencies, currency),
-        "would_have_joined_anyway": schema.boolean(anyway, null=~asked),
-    })
+    return schema.table(
+        "referrals",
+        {
+            "referral_id": schema.ids("R", np.arange(first_id, first_id + n), 9),
+            "referrer_customer_id": pop.customer_ids(referrer),
+            "referee_customer_id": schema.ids("C", referee_idx + 1, pop.id_width, null=~converted),
+            "referred_at": schema.ts(referred_at),
+            "converted_at": schema.ts(conv_at, null=~converted),
+            "channel": schema.categorical(REFERRAL_CHANNELS, channel),
+            "reward_cost": schema.money(reward, null=reward_null),
+            "currency": schema.categorical(ref.currencies, currency),
+            "would_have_joined_anyway": schema.boolean(anyway, null=~asked),
+        },
+    )

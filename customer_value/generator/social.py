@@ -17,8 +17,9 @@ ACTIVITY_WEIGHTS = np.array([[0.25, 0.35, 0.15, 0.05, 0.15, 0.05], [0.20, 0.10, 
 RATING_WEIGHTS = np.array([0.05, 0.07, 0.15, 0.33, 0.40])
 
 
-def social_profiles_table(cfg: GeneratorConfig, pop: Population, lo: int, hi: int,
-                          rng: np.random.Generator) -> pa.Table:
+def social_profiles_table(
+    cfg: GeneratorConfig, pop: Population, lo: int, hi: int, rng: np.random.Generator
+) -> pa.Table:
     """One row per (customer, network) for the ~30 % of customers with profiles."""
     n_chunk = hi - lo
     infl_all = pop.influencer[lo:hi]
@@ -43,20 +44,24 @@ def social_profiles_table(cfg: GeneratorConfig, pop: Population, lo: int, hi: in
     end = cfg.window_end
     look_back = np.minimum(14 * DAY, end - 1 - pop.created[row_cust])
     observed = end - 1 - np.floor(rng.random(n) * look_back).astype(np.int64)
-    return schema.table("social_profiles", {
-        "customer_id": pop.customer_ids(row_cust),
-        "network": schema.categorical(NETWORKS, network),
-        "followers": schema.int32(np.floor(followers)),
-        "following": schema.int32(np.floor(following)),
-        "posts_90d": schema.int32(posts),
-        "brand_mentions_90d": schema.int32(mentions),
-        "is_public": schema.boolean(is_public),
-        "observed_at": schema.ts(observed),
-    })
+    return schema.table(
+        "social_profiles",
+        {
+            "customer_id": pop.customer_ids(row_cust),
+            "network": schema.categorical(NETWORKS, network),
+            "followers": schema.int32(np.floor(followers)),
+            "following": schema.int32(np.floor(following)),
+            "posts_90d": schema.int32(posts),
+            "brand_mentions_90d": schema.int32(mentions),
+            "is_public": schema.boolean(is_public),
+            "observed_at": schema.ts(observed),
+        },
+    )
 
 
-def community_activity_table(cfg: GeneratorConfig, ref: ReferenceData, pop: Population, lo: int, hi: int,
-                             rng: np.random.Generator, first_id: int) -> pa.Table:
+def community_activity_table(
+    cfg: GeneratorConfig, ref: ReferenceData, pop: Population, lo: int, hi: int, rng: np.random.Generator, first_id: int
+) -> pa.Table:
     """Reviews, ratings, questions, answers, posts and UGC: a few experts do most of it."""
     n_chunk = hi - lo
     heavy_all = pop.expert[lo:hi] | pop.influencer[lo:hi]
@@ -74,22 +79,25 @@ def community_activity_table(cfg: GeneratorConfig, ref: ReferenceData, pop: Popu
     cat = np.where(rng.random(n) < 0.6, pop.pref_category[row_cust], rng.integers(0, len(ref.categories), n))
     start = pop.created[row_cust]
     time = start + np.floor(rng.random(n) * (cfg.window_end - start)).astype(np.int64)
-    valued = np.isin(kind, [ACTIVITY_TYPES.index("answer"), ACTIVITY_TYPES.index("review"),
-                            ACTIVITY_TYPES.index("ugc")])
+    valued = np.isin(
+        kind, [ACTIVITY_TYPES.index("answer"), ACTIVITY_TYPES.index("review"), ACTIVITY_TYPES.index("ugc")]
+    )
     votes = np.floor(np.expm1(rng.normal(np.where(valued, 0.8, -0.5) + np.where(row_heavy, 1.0, 0.0), 1.3)))
     votes = np.maximum(votes, 0)
     rated = np.isin(kind, [ACTIVITY_TYPES.index("review"), ACTIVITY_TYPES.index("rating")])
     rating = 1 + rng.choice(5, size=n, p=RATING_WEIGHTS)
     perm = np.argsort((row_cust - lo) * (1 << 32) + (time - cfg.window_start), kind="stable")
-    row_cust, kind, cat, time, votes, rated, rating = (
-        a[perm] for a in (row_cust, kind, cat, time, votes, rated, rating)
+    row_cust, kind, cat, time = row_cust[perm], kind[perm], cat[perm], time[perm]
+    votes, rated, rating = votes[perm], rated[perm], rating[perm]
+    return schema.table(
+        "community_activity",
+        {
+            "activity_id": schema.ids("A", np.arange(first_id, first_id + n), 10),
+            "customer_id": pop.customer_ids(row_cust),
+            "activity_type": schema.categorical(ACTIVITY_TYPES, kind),
+            "product_category": schema.categorical(ref.categories, cat),
+            "occurred_at": schema.ts(time),
+            "helpful_votes": schema.int32(votes),
+            "rating": schema.int32(rating, null=~rated),
+        },
     )
-    return schema.table("community_activity", {
-        "activity_id": schema.ids("A", np.arange(first_id, first_id + n), 10),
-        "customer_id": pop.customer_ids(row_cust),
-        "activity_type": schema.categorical(ACTIVITY_TYPES, kind),
-        "product_category": schema.categorical(ref.categories, cat),
-        "occurred_at": schema.ts(time),
-        "helpful_votes": schema.int32(votes),
-        "rating": schema.int32(rating, null=~rated),
-    })

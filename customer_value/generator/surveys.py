@@ -25,8 +25,14 @@ def war_share(rank: np.ndarray, brands: np.ndarray) -> np.ndarray:
 
 
 def wallet_surveys_table(
-    cfg: GeneratorConfig, ref: ReferenceData, pop: Population, lo: int, hi: int,
-    tx: Transactions, rng: np.random.Generator, first_id: int,
+    cfg: GeneratorConfig,
+    ref: ReferenceData,
+    pop: Population,
+    lo: int,
+    hi: int,
+    tx: Transactions,
+    rng: np.random.Generator,
+    first_id: int,
 ) -> pa.Table:
     """Answers of the buyers among customers ``lo`` .. ``hi - 1`` who took the survey."""
     end, start = cfg.window_end, cfg.window_start
@@ -66,14 +72,17 @@ def wallet_surveys_table(
     gap[ranks > brands[:, None]] = np.inf
     rank = 1 + np.argmin(gap, axis=1)
     ltr = np.clip(np.rint(2.0 + 8.0 * s + rng.normal(0.0, 1.5, n)), 0, 10)
-    return schema.table("wallet_surveys", {
-        "response_id": schema.ids("S", np.arange(first_id, first_id + n), 8),
-        "customer_id": pop.customer_ids(cust),
-        "responded_at": schema.ts(time),
-        "period_months": schema.int32(period),
-        "category_spend": schema.money(category, null=~has_spend),
-        "currency": schema.categorical(ref.currencies, pop.currency[cust], null=~has_spend),
-        "brands_used": schema.int32(brands, null=~has_rank),
-        "brand_rank": schema.int32(rank, null=~has_rank),
-        "likelihood_to_recommend": schema.int32(ltr),
-    })
+    return schema.table(
+        "wallet_surveys",
+        {
+            "response_id": schema.ids("S", np.arange(first_id, first_id + n), 8),
+            "customer_id": pop.customer_ids(cust),
+            "responded_at": schema.ts(time),
+            "period_months": schema.int32(period),
+            "category_spend": schema.money(category, null=~has_spend),
+            "currency": schema.categorical(ref.currencies, pop.currency[cust], null=~has_spend),
+            "brands_used": schema.int32(brands, null=~has_rank),
+            "brand_rank": schema.int32(rank, null=~has_rank),
+            "likelihood_to_recommend": schema.int32(ltr),
+        },
+    )

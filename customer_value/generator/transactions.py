@@ -34,7 +34,10 @@ class Transactions:
 
 
 def _repeat_purchases(
-    cfg: GeneratorConfig, pop: Population, buyers: np.ndarray, rng: np.random.Generator,
+    cfg: GeneratorConfig,
+    pop: Population,
+    buyers: np.ndarray,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """BG/NBD repeat purchases of ``buyers``: (index into buyers, time) per purchase.
 
@@ -61,8 +64,13 @@ def _repeat_purchases(
 
 
 def simulate_transactions(
-    cfg: GeneratorConfig, ref: ReferenceData, pop: Population, lo: int, hi: int,
-    rng: np.random.Generator, first_id: int,
+    cfg: GeneratorConfig,
+    ref: ReferenceData,
+    pop: Population,
+    lo: int,
+    hi: int,
+    rng: np.random.Generator,
+    first_id: int,
 ) -> Transactions:
     """All transactions of customers ``lo`` .. ``hi - 1``; ids start at ``first_id``."""
     end = cfg.window_end
@@ -121,15 +129,18 @@ def simulate_transactions(
         a[perm] for a in (cust, time, kind, cents, cost, cost_null, cur, cat, refunded_no)
     )
     n = perm.size
-    tbl = schema.table("transactions", {
-        "transaction_id": schema.ids("T", np.arange(first_id, first_id + n), 10),
-        "customer_id": pop.customer_ids(cust),
-        "transacted_at": schema.ts(time),
-        "transaction_type": schema.categorical(TRANSACTION_TYPES, kind),
-        "amount": schema.money(cents),
-        "cost": schema.money(cost, null=cost_null),
-        "currency": schema.categorical(ref.currencies, cur),
-        "product_category": schema.categorical(ref.categories, cat),
-        "refunded_transaction_id": schema.ids("T", refunded_no, 10, null=kind == 0),
-    })
+    tbl = schema.table(
+        "transactions",
+        {
+            "transaction_id": schema.ids("T", np.arange(first_id, first_id + n), 10),
+            "customer_id": pop.customer_ids(cust),
+            "transacted_at": schema.ts(time),
+            "transaction_type": schema.categorical(TRANSACTION_TYPES, kind),
+            "amount": schema.money(cents),
+            "cost": schema.money(cost, null=cost_null),
+            "currency": schema.categorical(ref.currencies, cur),
+            "product_category": schema.categorical(ref.categories, cat),
+            "refunded_transaction_id": schema.ids("T", refunded_no, 10, null=kind == 0),
+        },
+    )
     return Transactions(table=tbl, customer=cust, time=time, cents=cents)

@@ -105,6 +105,13 @@ def simulate(
     discount = ((1.0 + annual_discount_rate) ** (1.0 / 12.0)) ** -month
     future_value = np.bincount(owner, weights=values * discount, minlength=n)
     return Population(
-        x=x.astype(np.float64), t_x=t_x, T=T, monetary=monetary, alive=alive,
-        future_days=n_future, future_value=future_value, lam=lam, nu=nu,
+        x=x.astype(np.float64),
+        t_x=t_x,
+        T=T,
+        monetary=monetary,
+        alive=alive,
+        future_days=n_future,
+        future_value=future_value,
+        lam=lam,
+        nu=nu,
     )

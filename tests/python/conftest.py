@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dbt_helpers import assert_build_ok, generate, run_dbt  # noqa: E402
+from dbt_helpers import assert_build_ok, generate, run_dbt
 
 
 @pytest.fixture(scope="session")

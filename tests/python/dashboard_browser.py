@@ -109,10 +109,14 @@ def main(base: str, path: str, user: str, password: str, screenshot: str, chromi
                 except ValueError:
                     form_data = {}
                 for result in response.json().get("result", []):
-                    chart_data.append({
-                        "slice_id": form_data.get("slice_id"), "viz_type": form_data.get("viz_type"),
-                        "colnames": result.get("colnames"), "data": result.get("data"),
-                    })
+                    chart_data.append(
+                        {
+                            "slice_id": form_data.get("slice_id"),
+                            "viz_type": form_data.get("viz_type"),
+                            "colnames": result.get("colnames"),
+                            "data": result.get("data"),
+                        }
+                    )
         page.screenshot(path=screenshot, full_page=True)
         browser.close()
     return {

@@ -75,6 +75,7 @@ def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -
             str(work_dir / "logs"),
             *args,
         ],
+        check=False,
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -89,7 +90,9 @@ def assert_build_ok(result: DbtResult) -> None:
     assert "[WARNING]" not in result.output, result.output[-5000:]
 
 
-def relation_differences(database_a: Path, database_b: Path, relations: list[str], rel_tol: float | None = None) -> dict:
+def relation_differences(
+    database_a: Path, database_b: Path, relations: list[str], rel_tol: float | None = None
+) -> dict:
     """For each relation ("schema.name") that differs: (rows only in a, rows only in b),
     compared as multisets (`except all`, both ways). With rel_tol, floating columns may
     differ by that relative tolerance (parallel sums and fits started from rows in another
@@ -123,8 +126,9 @@ def relation_differences(database_a: Path, database_b: Path, relations: list[str
                 close = " and ".join(
                     f"(x.{c} is not distinct from y.{c} or list_sum(list_transform(list_zip("
                     f"flatten([x.{c}]), flatten([y.{c}])), lambda v: abs(v[1] - v[2]) > {rel_tol} * greatest(abs(v[1]), abs(v[2]), 1e-12)"
-                    f")) = 0)" if t == "DOUBLE[]" else
-                    f"(x.{c} is not distinct from y.{c} or abs(x.{c} - y.{c}) <= {rel_tol} * greatest(abs(x.{c}), abs(y.{c})))"
+                    f")) = 0)"
+                    if t == "DOUBLE[]"
+                    else f"(x.{c} is not distinct from y.{c} or abs(x.{c} - y.{c}) <= {rel_tol} * greatest(abs(x.{c}), abs(y.{c})))"
                     for c, t in ((f'"{c}"', t) for c, t in columns if f'"{c}"' in floats)
                 )
                 counts = [

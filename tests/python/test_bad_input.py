@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_helpers import DBT, PROJECT_DIR, DbtResult, assert_build_ok, generate, rewrite_parquet, run_dbt
 
 from customer_value.compare import relation_fingerprints
-from dbt_helpers import DBT, PROJECT_DIR, DbtResult, assert_build_ok, generate, rewrite_parquet, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,10 @@ def relations_in(database: Path) -> list[str]:
     [
         (
             "{high_clv_percentile: 2}",
-            "Setting high_clv_percentile = 2 is not allowed: it must be a number strictly between 0 and 1"
-            " (a percentile rank).",
+            (
+                "Setting high_clv_percentile = 2 is not allowed: it must be a number strictly between 0 and 1"
+                " (a percentile rank)."
+            ),
         ),
         (
             "{annual_discount_rate: -1}",
@@ -71,24 +73,32 @@ def relations_in(database: Path) -> list[str]:
         ),
         (
             "{as_of_date: 'end of June'}",
-            "Setting as_of_date = 'end of June' is not allowed: it must be empty ('', the last transaction day)"
-            " or an ISO date such as 2025-06-30.",
+            (
+                "Setting as_of_date = 'end of June' is not allowed: it must be empty ('', the last transaction day)"
+                " or an ISO date such as 2025-06-30."
+            ),
         ),
         ("{raw_format: xlsx}", "Setting raw_format = 'xlsx' is not allowed: it must be parquet or csv."),
         (
             "{reporting_currency: XYZ}",
-            "Setting reporting_currency = 'XYZ' is not allowed: it must be a currency listed in"
-            " seeds/currency_rates.csv (AUD, CAD, CHF, EUR, GBP, JPY, SEK, USD).",
+            (
+                "Setting reporting_currency = 'XYZ' is not allowed: it must be a currency listed in"
+                " seeds/currency_rates.csv (AUD, CAD, CHF, EUR, GBP, JPY, SEK, USD)."
+            ),
         ),
         (
             "{high_clv_percentil: 0.8}",
-            "Setting high_clv_percentil (given with --vars) is not a setting of this project;"
-            " did you mean high_clv_percentile? Every setting: docs/settings.md.",
+            (
+                "Setting high_clv_percentil (given with --vars) is not a setting of this project;"
+                " did you mean high_clv_percentile? Every setting: docs/settings.md."
+            ),
         ),
         (
             "{social_knowledge_weight: 0, social_participation_weight: 0, social_reach_weight: 0}",
-            "Settings social_knowledge_weight, social_participation_weight, social_reach_weight are all 0:"
-            " at least one must be above 0",
+            (
+                "Settings social_knowledge_weight, social_participation_weight, social_reach_weight are all 0:"
+                " at least one must be above 0"
+            ),
         ),
     ],
 )
@@ -216,6 +226,7 @@ def test_build_from_another_folder_uses_paths_in_the_project(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"RAW_DATA_DIR", "DBT_DUCKDB_PATH", "DBT_PROFILES_DIR"}}
     completed = subprocess.run(
         [DBT, "build", "--project-dir", str(project), "--profiles-dir", str(project)],
+        check=False,
         cwd=elsewhere,
         env=env,
         capture_output=True,
@@ -343,6 +354,7 @@ def compiled(expression: str, tmp_path: Path) -> str:
             "--inline",
             f"select {expression} as value",
         ],
+        check=False,
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -379,7 +391,11 @@ def test_email_key_sql_is_rfc_2104_hmac_sha256(tmp_path):
     hmac_sql = compiled("{{ hmac_sha256('unhex(key_hex)', 'message') }}", tmp_path)
     vectors = [
         ("0b" * 20, b"Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
-        ("4a656665", b"what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+        (
+            "4a656665",
+            b"what do ya want for nothing?",
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        ),
         (
             "aa" * 131,
             b"Test Using Larger Than Block-Size Key - Hash Key First",
@@ -400,7 +416,9 @@ def text_cells(result: DbtResult, schema: str) -> dict[str, list[str]]:
         f"select table_name, column_name from information_schema.columns where table_schema = '{schema}'"
     )
     for table, column in columns:
-        values = result.query(f'select cast("{column}" as varchar) from {schema}."{table}" where "{column}" is not null')
+        values = result.query(
+            f'select cast("{column}" as varchar) from {schema}."{table}" where "{column}" is not null'
+        )
         cells[f"{table}.{column}"] = [value for (value,) in values]
     return cells
 
@@ -491,10 +509,10 @@ def test_a_bad_thread_count_is_named(tmp_path, small_raw, monkeypatch):
 
 
 def test_clv_fit_does_not_depend_on_the_thread_count(monkeypatch):
+    from test_clv import simulate
+
     import customer_value.clv._common as common
     from customer_value.clv import fit_bgnbd, fit_gamma_gamma
-
-    from test_clv import simulate
 
     frequency, recency, age, spend, _ = simulate(3000, seed=8)
     monkeypatch.setattr(common, "_PARALLEL_MIN_ROWS", 500)

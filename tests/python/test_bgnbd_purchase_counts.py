@@ -88,6 +88,15 @@ def test_refuses_bad_input_and_unfitted_models():
         bgnbd_probability_of_purchases(1, -1.0, fit(PARAMS))
     with pytest.raises(ValueError):
         bgnbd_expected_repeat_purchase_counts([1.0, np.nan], fit(PARAMS), 3)
-    unfitted = BgNbdFit(np.nan, np.nan, np.nan, np.nan, np.nan, 0, False, "too few customers")
+    unfitted = BgNbdFit(
+        np.nan,
+        np.nan,
+        np.nan,
+        np.nan,
+        log_likelihood=np.nan,
+        n_customers=0,
+        converged=False,
+        message="too few customers",
+    )
     with pytest.raises(ModelNotFittedError):
         bgnbd_probability_of_purchases(0, 1.0, unfitted)

@@ -9,7 +9,7 @@ from dbt_helpers import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
 
-import build_benchmark  # noqa: E402
+import build_benchmark
 
 
 def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
@@ -20,12 +20,18 @@ def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
     assert (
         build_benchmark.main(
             [
-                "--sizes", "1000",
-                "--data-dir", str(tmp_path / "data"),
-                "--work-dir", str(tmp_path / "work"),
-                "--results", str(results_file),
-                "--json", str(json_file),
-                "--readme", str(readme),
+                "--sizes",
+                "1000",
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--work-dir",
+                str(tmp_path / "work"),
+                "--results",
+                str(results_file),
+                "--json",
+                str(json_file),
+                "--readme",
+                str(readme),
             ]
         )
         == 0

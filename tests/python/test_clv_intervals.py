@@ -22,9 +22,9 @@ from scipy.special import betaln
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from clv_truth import simulate  # noqa: E402
+from clv_truth import simulate
 
-from customer_value.clv import (  # noqa: E402
+from customer_value.clv import (
     WEEKS_PER_MONTH,
     BgNbdFit,
     bgnbd_expected_purchases,
@@ -33,9 +33,9 @@ from customer_value.clv import (  # noqa: E402
     fit_gamma_gamma,
     predict_clv,
 )
-from customer_value.clv import intervals as iv  # noqa: E402
-from customer_value.clv.bgnbd import expected_if_alive, probability_alive_raw  # noqa: E402
-from customer_value.clv.intervals import (  # noqa: E402
+from customer_value.clv import intervals as iv
+from customer_value.clv.bgnbd import expected_if_alive, probability_alive_raw
+from customer_value.clv.intervals import (
     beta_gauss_rule,
     clv_intervals,
     clv_value_distribution,
@@ -56,9 +56,16 @@ REPO = Path(__file__).resolve().parents[2]
 #: (x, t_x, T, m): one-time buyers, light and heavy, recent and lapsed
 CUSTOMERS = np.array(
     [
-        (0, 0.0, 2.0, np.nan), (0, 0.0, 60.0, np.nan), (0, 0.0, 150.0, np.nan),
-        (1, 12.0, 20.0, 35.0), (2, 57.0, 60.0, 80.0), (3, 30.0, 150.0, 50.0),
-        (4, 19.0, 20.0, 120.0), (8, 1.9, 2.0, 40.0), (20, 57.0, 60.0, 70.0), (20, 142.0, 150.0, 25.0),
+        (0, 0.0, 2.0, np.nan),
+        (0, 0.0, 60.0, np.nan),
+        (0, 0.0, 150.0, np.nan),
+        (1, 12.0, 20.0, 35.0),
+        (2, 57.0, 60.0, 80.0),
+        (3, 30.0, 150.0, 50.0),
+        (4, 19.0, 20.0, 120.0),
+        (8, 1.9, 2.0, 40.0),
+        (20, 57.0, 60.0, 70.0),
+        (20, 142.0, 150.0, 25.0),
     ]
 )
 
@@ -185,9 +192,29 @@ def test_moments_stay_accurate_for_large_t_over_alpha_plus_T():
         x = np.array([0.0, 1.0, 3.0, 0.0])
         T = np.array([0.0, 0.5, 0.5, 5.0])
         t = 156.0
-        p_pos, m1, m2 = moments_if_alive("bg_nbd", t, x, T, params)
+        _p_pos, m1, m2 = moments_if_alive("bg_nbd", t, x, T, params)
         np.testing.assert_allclose(m1, expected_if_alive(np.full(4, t), x, T, *params), rtol=1e-9)
         assert np.all(m2 >= m1**2) and np.all(np.isfinite(m2))
+
+
+def _pareto_moments_by_quad(r, alpha, s, beta, x, T, t):
+    """P(N = 0), E[N] and E[N^2] in (T, T + t] given alive, by quad over the lifetime tau."""
+    R, A, S, B = r + x, alpha + T, s, beta + T
+    tail = (1 + t / B) ** -S
+
+    def f(u):  # density of tau on (0, t)
+        return S / B * (1 + u / B) ** (-S - 1)
+
+    def e(g):
+        v, _ = integrate.quad(
+            lambda u: g(u) * f(u), 0, t, epsabs=0, epsrel=1e-13, limit=400, points=[t * 1e-6, t * 1e-4, t * 1e-2]
+        )
+        return v + tail * g(t)
+
+    p0 = e(lambda u: (1 + u / A) ** -R)
+    e1 = e(lambda u: R * u / A)
+    e2 = e(lambda u: R * u / A + R * (R + 1) * (u / A) ** 2)
+    return p0, e1, e2
 
 
 def test_pareto_moments_against_quadrature(monkeypatch):
@@ -195,24 +222,18 @@ def test_pareto_moments_against_quadrature(monkeypatch):
     regions where scipy's hyp2f1 fails (large r + x, z near 1) and the graded
     Gauss-Legendre fallback is used."""
     cases = [  # r, alpha, s, beta, x, T, t
-        (0.55, 10.5, 0.6, 12.0, 0, 0.0, YEAR), (0.55, 10.5, 0.6, 12.0, 3, 100.0, YEAR),
-        (2.0, 1.0, 5.0, 50.0, 10, 3.0, 156.0), (0.3, 50.0, 0.2, 2.0, 1, 10.0, 30.0),
-        (10.0, 410.0, 5.75, 0.526, 500, 0.0, 16.2), (1.0, 321.0, 0.0686, 0.896, 631, 0.0, 1.36),
+        (0.55, 10.5, 0.6, 12.0, 0, 0.0, YEAR),
+        (0.55, 10.5, 0.6, 12.0, 3, 100.0, YEAR),
+        (2.0, 1.0, 5.0, 50.0, 10, 3.0, 156.0),
+        (0.3, 50.0, 0.2, 2.0, 1, 10.0, 30.0),
+        (10.0, 410.0, 5.75, 0.526, 500, 0.0, 16.2),
+        (1.0, 321.0, 0.0686, 0.896, 631, 0.0, 1.36),
     ]
     fallback = []
     real = iv._pareto_p_zero_quadrature
     monkeypatch.setattr(iv, "_pareto_p_zero_quadrature", lambda *a: fallback.append(len(a[0])) or real(*a))
     for r, alpha, s, beta, x, T, t in cases:
-        R, A, S, B = r + x, alpha + T, s, beta + T
-        f = lambda u: S / B * (1 + u / B) ** (-S - 1)  # density of tau on (0, t)
-        tail = (1 + t / B) ** -S
-        def e(g):
-            v, _ = integrate.quad(lambda u: g(u) * f(u), 0, t, epsabs=0, epsrel=1e-13, limit=400,
-                                  points=[t * 1e-6, t * 1e-4, t * 1e-2])
-            return v + tail * g(t)
-        p0 = e(lambda u: (1 + u / A) ** -R)
-        e1 = e(lambda u: R * u / A)
-        e2 = e(lambda u: R * u / A + R * (R + 1) * (u / A) ** 2)
+        p0, e1, e2 = _pareto_moments_by_quad(r, alpha, s, beta, x, T, t)
         p_pos, m1, m2 = moments_if_alive("pareto_nbd", t, np.array([float(x)]), np.array([T]), (r, alpha, s, beta))
         assert 1 - p_pos[0] == pytest.approx(p0, rel=1e-9)
         assert m1[0] == pytest.approx(e1, rel=1e-10)
@@ -314,7 +335,7 @@ def test_discounting_with_the_ratio_keeps_the_levels():
     gg = GammaGammaFit(**GG, log_likelihood=0.0, n_customers=0, converged=True, message="truth")
     pred = predict_clv(pop.x, pop.t_x, pop.T, pop.monetary, fit, gg, horizon_months=12, annual_discount_rate=rate)
     ratio = discount_ratio(pred.predicted_clv, pred.expected_purchases, pred.expected_spend, 1.0)
-    assert np.all((ratio > 1.3 ** -1) & (ratio < 1.0))
+    assert np.all((ratio > 1.3**-1) & (ratio < 1.0))
     alive = probability_alive_function("bg_nbd", pop.x, pop.t_x, pop.T)
     dist = clv_value_distribution("bg_nbd", BG, None, GG, None, pop.x, pop.T, pop.monetary, alive, 1.0, ratio, YEAR)
     np.testing.assert_allclose(dist.mean, pred.predicted_clv, rtol=1e-9)
@@ -335,8 +356,9 @@ def test_coverage_on_simulated_populations(model):
     coverage equal to what the model promises (80 %, or P0 for [0, 0] intervals)."""
     pop = simulate(model, 30_000, 21, MODEL_PARAMS[model], GG)
     alive = _alive(model, pop.x, pop.t_x, pop.T)
-    dist = clv_value_distribution(model, MODEL_PARAMS[model], None, GG, None, pop.x, pop.T, pop.monetary, alive,
-                                  1.0, 1.0, YEAR)
+    dist = clv_value_distribution(
+        model, MODEL_PARAMS[model], None, GG, None, pop.x, pop.T, pop.monetary, alive, 1.0, 1.0, YEAR
+    )
     low, high = dist.interval(0.8)
     inside = (pop.future_value >= low) & (pop.future_value <= high)
     promised = np.where(dist.p_zero < 0.8, 0.8, dist.p_zero)
@@ -372,6 +394,7 @@ def test_interval_edge_cases():
     narrow = clv_intervals(*common, x[:1], T[:1], m[:1], alive[:1], 0.3, 0.95, YEAR, level=0.5)
     wide = clv_intervals(*common, x[:1], T[:1], m[:1], alive[:1], 0.3, 0.95, YEAR, level=0.95)
     assert narrow[1][0] < high[0] < wide[1][0]
+
     def alive_fails_for_the_first(params):
         out = np.full(len(x), 0.9)
         out[0] = np.nan
@@ -396,10 +419,20 @@ def test_same_bits_whatever_the_chunking_and_threads(monkeypatch):
     alive = probability_alive_function("bg_nbd", pop.x, pop.t_x, pop.T)
 
     def run(sl=slice(None)):
-        return clv_intervals("bg_nbd", fit.params, fit.log_covariance, gg.params, gg.log_covariance,
-                             pop.x[sl], pop.T[sl], pop.monetary[sl],
-                             probability_alive_function("bg_nbd", pop.x[sl], pop.t_x[sl], pop.T[sl]),
-                             0.3, 0.95, YEAR)
+        return clv_intervals(
+            "bg_nbd",
+            fit.params,
+            fit.log_covariance,
+            gg.params,
+            gg.log_covariance,
+            pop.x[sl],
+            pop.T[sl],
+            pop.monetary[sl],
+            probability_alive_function("bg_nbd", pop.x[sl], pop.t_x[sl], pop.T[sl]),
+            0.3,
+            0.95,
+            YEAR,
+        )
 
     single = run()
     monkeypatch.setattr(common, "N_THREADS", 2)
@@ -442,8 +475,9 @@ def test_parameter_uncertainty_matches_the_bayesian_predictive():
     t = 36 * WEEKS_PER_MONTH
     x, t_x, T, m = np.array([(0, 0, 10, np.nan), (2, 30, 40, 60.0), (6, 50, 52, 80.0), (15, 60, 62, 50.0)]).T
     alive = probability_alive_function("bg_nbd", x, t_x, T)
-    with_unc = clv_value_distribution("bg_nbd", bg.params, bg.log_covariance, gg.params, gg.log_covariance,
-                                      x, T, m, alive, 1.0, 1.0, t)
+    with_unc = clv_value_distribution(
+        "bg_nbd", bg.params, bg.log_covariance, gg.params, gg.log_covariance, x, T, m, alive, 1.0, 1.0, t
+    )
     without = clv_value_distribution("bg_nbd", bg.params, None, gg.params, None, x, T, m, alive, 1.0, 1.0, t)
     rng = np.random.default_rng(1)
     M = 400_000
@@ -483,8 +517,9 @@ def test_coverage_of_small_fitted_populations():
         alive = probability_alive_function("bg_nbd", pop.x, pop.t_x, pop.T)
         u = np.random.default_rng(rep).random(len(pop.x))
         for name, cb, cg in (("with", bg.log_covariance, gg.log_covariance), ("without", None, None)):
-            dist = clv_value_distribution("bg_nbd", bg.params, cb, gg.params, cg, pop.x, pop.T, pop.monetary,
-                                          alive, 1.0, 1.0, YEAR)
+            dist = clv_value_distribution(
+                "bg_nbd", bg.params, cb, gg.params, cg, pop.x, pop.T, pop.monetary, alive, 1.0, 1.0, YEAR
+            )
             pit = dist.randomized_pit(pop.future_value, u)
             covered[name].append(np.mean((pit >= 0.1) & (pit <= 0.9)))
     assert len(covered["with"]) >= 35
@@ -504,9 +539,20 @@ def generated(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("gen_intervals")
     subprocess.run(
-        [sys.executable, "-m", "customer_value.generator", "--customers", "40000", "--seed", "5", "--out", str(out),
-         "--quiet"],
-        check=True, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "customer_value.generator",
+            "--customers",
+            "40000",
+            "--seed",
+            "5",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        check=True,
+        cwd=REPO,
     )
     return summary_and_holdout(out, dt.date(2025, 6, 30), annual_discount_rate=0.10)
 
@@ -521,8 +567,20 @@ def test_coverage_on_generated_data(generated, annual_discount_rate):
     assert bg.converged and gg.converged
     pred = predict_clv(x, t_x, T, m, bg, gg, horizon_months=12, annual_discount_rate=annual_discount_rate)
     ratio = discount_ratio(pred.predicted_clv, pred.expected_purchases, pred.expected_spend, 1.0)
-    dist = clv_value_distribution("bg_nbd", bg.params, bg.log_covariance, gg.params, gg.log_covariance, x, T, m,
-                                  probability_alive_function("bg_nbd", x, t_x, T), 1.0, ratio, YEAR)
+    dist = clv_value_distribution(
+        "bg_nbd",
+        bg.params,
+        bg.log_covariance,
+        gg.params,
+        gg.log_covariance,
+        x,
+        T,
+        m,
+        probability_alive_function("bg_nbd", x, t_x, T),
+        1.0,
+        ratio,
+        YEAR,
+    )
     low, high = dist.interval(0.8)
     assert np.all(np.isfinite(low) & np.isfinite(high))
     inside = (actual >= low) & (actual <= high)
@@ -564,12 +622,17 @@ def test_holdout_summary_follows_the_domain_rules(tmp_path):
         ("T10", "C", "2025-07-02 09:00", "purchase", 5.0, "USD", None),  # starts after as_of
     ]
     cols = list(zip(*rows))
-    table = pa.table({
-        "transaction_id": cols[0], "customer_id": cols[1],
-        "transacted_at": pa.array([dt.datetime.fromisoformat(v) for v in cols[2]], pa.timestamp("us")),
-        "transaction_type": cols[3], "amount": pa.array(cols[4], pa.float64()), "currency": cols[5],
-        "refunded_transaction_id": pa.array(cols[6], pa.string()),
-    })
+    table = pa.table(
+        {
+            "transaction_id": cols[0],
+            "customer_id": cols[1],
+            "transacted_at": pa.array([dt.datetime.fromisoformat(v) for v in cols[2]], pa.timestamp("us")),
+            "transaction_type": cols[3],
+            "amount": pa.array(cols[4], pa.float64()),
+            "currency": cols[5],
+            "refunded_transaction_id": pa.array(cols[6], pa.string()),
+        }
+    )
     pq.write_table(table, tmp_path / "transactions.parquet")
     df = summary_and_holdout(tmp_path, dt.date(2025, 6, 30), annual_discount_rate=0.10).set_index("customer_id")
     assert df.index.tolist() == ["A", "B"]

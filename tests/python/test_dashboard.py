@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import json
 import os
-from operator import itemgetter
 import shutil
 import subprocess
+from operator import itemgetter
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_helpers import PROJECT_DIR
 
 from customer_value import dashboard
-from dbt_helpers import PROJECT_DIR
 
 BROWSER_SCRIPT = Path(__file__).with_name("dashboard_browser.py")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium-headless-shell")
@@ -71,6 +71,7 @@ def page(clean_build, tmp_path_factory) -> dict:
                 str(screenshot),
                 CHROMIUM,
             ],
+            check=False,
             capture_output=True,
             text=True,
             timeout=600,
@@ -80,9 +81,13 @@ def page(clean_build, tmp_path_factory) -> dict:
         shown = json.loads(completed.stdout)
         api = dashboard.Api(superset)
         objects = {
-            resource: [item.get("slice_name") or item.get("table_name") or item.get("dashboard_title") or
-                       item.get("database_name") for item in api.call(
-                           "GET", f"{resource}/", params={"q": "(page_size:100)"})["result"]]
+            resource: [
+                item.get("slice_name")
+                or item.get("table_name")
+                or item.get("dashboard_title")
+                or item.get("database_name")
+                for item in api.call("GET", f"{resource}/", params={"q": "(page_size:100)"})["result"]
+            ]
             for resource in ("database", "dataset", "chart", "dashboard")
         }
         chart_ids = {
@@ -92,7 +97,10 @@ def page(clean_build, tmp_path_factory) -> dict:
     finally:
         dashboard.stop(process)
     return {
-        "shown": shown, "serving_file": serving_file, "screenshot": screenshot, "objects": objects,
+        "shown": shown,
+        "serving_file": serving_file,
+        "screenshot": screenshot,
+        "objects": objects,
         "chart_ids": chart_ids,
     }
 
@@ -134,9 +142,12 @@ def test_the_full_title_and_the_introduction_are_shown(page):
 def test_the_headline_figures_are_the_marts_totals(page):
     serving_file = page["serving_file"]
     unit = currency(serving_file)
-    customers, revenue, clv, crv, as_of_date = query(serving_file, """
+    customers, revenue, clv, crv, as_of_date = query(
+        serving_file,
+        """
         select count(*), sum(net_revenue_to_date), sum(predicted_clv), sum(crv), max(as_of_date)
-        from marts.customer_segments""")[0]
+        from marts.customer_segments""",
+    )[0]
     expected = {
         dashboard.CHART_CUSTOMERS: customers,
         f"{dashboard.CHART_REVENUE} ({unit})": revenue,
@@ -155,10 +166,13 @@ def test_the_headline_figures_are_the_marts_totals(page):
 
 
 def segment_rows(serving_file: Path, kind: str, order: str) -> list[tuple]:
-    return query(serving_file, f"""
+    return query(
+        serving_file,
+        f"""
         select segment, segment_label, customers, customer_share, net_revenue_share, predicted_clv_share,
             crv_share, net_revenue_to_date, predicted_clv, crv
-        from marts.segment_summary where segment_kind = '{kind}' order by {order}""")
+        from marts.segment_summary where segment_kind = '{kind}' order by {order}""",
+    )
 
 
 def test_the_value_segments_are_in_the_two_by_twos_order_with_their_share_of_value(page):
@@ -169,15 +183,25 @@ def test_the_value_segments_are_in_the_two_by_twos_order_with_their_share_of_val
     mart = sorted(segment_rows(serving_file, "value_segment", "segment"), key=lambda row: place[row[0]])
     table = shown_chart(page, dashboard.CHART_SEGMENTS)
     assert table["headers"] == [
-        "Segment", "Customers", "Share of customers", f"Net revenue to date ({unit})", "Share of net revenue",
-        f"Predicted CLV ({unit})", "Share of predicted CLV", f"CRV ({unit})", "Share of CRV", "Recommended action",
+        "Segment",
+        "Customers",
+        "Share of customers",
+        f"Net revenue to date ({unit})",
+        "Share of net revenue",
+        f"Predicted CLV ({unit})",
+        "Share of predicted CLV",
+        f"CRV ({unit})",
+        "Share of CRV",
+        "Recommended action",
     ]
     assert [row[0] for row in table["rows"]] == [row[1] for row in mart]
     for shown_row, (_, label, customers, *shares_and_money) in zip(table["rows"], mart):
         customer_share, revenue_share, clv_share, crv_share, revenue, clv, crv = shares_and_money
         assert number(shown_row[1]) == customers, label
         # Shares as percentages with one decimal, money in whole units (rounded by the browser).
-        for text, share in zip(itemgetter(2, 4, 6, 8)(shown_row), (customer_share, revenue_share, clv_share, crv_share)):
+        for text, share in zip(
+            itemgetter(2, 4, 6, 8)(shown_row), (customer_share, revenue_share, clv_share, crv_share)
+        ):
             assert text.endswith("%") and number(text[:-1]) == pytest.approx((share or 0) * 100, abs=0.051), label
         for text, money in zip(itemgetter(3, 5, 7)(shown_row), (revenue, clv, crv)):
             assert number(text) == pytest.approx(float(money or 0), abs=0.51), label

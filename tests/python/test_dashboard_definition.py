@@ -27,11 +27,13 @@ def test_every_shown_column_has_a_business_name_with_the_currency_on_money():
 
 def test_the_layout_is_a_tree_of_known_components():
     cell = dashboard.chart_cell(1, "uuid-1", "a chart", 6, 20)
-    layout = dashboard.position([
-        [dashboard.markdown_cell("text", 12, 10)],
-        [cell, dashboard.chart_cell(2, "uuid-2", "another", 6, 20)],
-        [dashboard.header_cell("a heading")],
-    ])
+    layout = dashboard.position(
+        [
+            [dashboard.markdown_cell("text", 12, 10)],
+            [cell, dashboard.chart_cell(2, "uuid-2", "another", 6, 20)],
+            [dashboard.header_cell("a heading")],
+        ]
+    )
     for key, component in layout.items():
         if key == "DASHBOARD_VERSION_KEY":
             continue

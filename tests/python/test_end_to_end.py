@@ -14,10 +14,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-
-from customer_value.generator.config import TABLES as RAW_TABLES
 from dbt_helpers import PROJECT_DIR, assert_build_ok, generate, rewrite_parquet, run_dbt
 
+from customer_value.generator.config import TABLES as RAW_TABLES
 
 #: Customers of the faulty data set: 3,000 in CI; FAULT_TEST_CUSTOMERS=100000 runs the
 #: fault tests at scale (measured: docs/validation.md).
@@ -200,7 +199,10 @@ def test_mart_has_one_row_per_customer_and_no_clear_text_email(clean_build):
     assert result.query("select count(*), count(distinct customer_id) from marts.customer_segments") == [
         (customers, customers)
     ]
-    columns = [row[0] for row in result.query("select column_name from information_schema.columns where table_schema = 'marts'")]
+    columns = [
+        row[0]
+        for row in result.query("select column_name from information_schema.columns where table_schema = 'marts'")
+    ]
     assert "email" not in columns
     with duckdb.connect() as con:
         emails = {
@@ -233,9 +235,7 @@ def test_missing_optional_tables_are_empty_and_said_once(tmp_path):
     present = dict(result.query("select table_name, is_present from staging.stg_raw__table_inventory"))
     assert present["social_profiles"] is False and present["customers"] is True
     # Without referrals the segments fall back to CLV tiers, and say so; everyone has an action.
-    segments = dict(
-        result.query("select value_segment, count(*) from marts.customer_segments group by value_segment")
-    )
+    segments = dict(result.query("select value_segment, count(*) from marts.customer_segments group by value_segment"))
     assert set(segments) <= {"high_clv", "low_clv", "prospect"} and segments.get("high_clv", 0) > 0, segments
     assert result.query(
         "select count(*) from marts.customer_segments where recommended_action is null"
@@ -289,14 +289,20 @@ def test_purchase_summary_matches_lifetimes(clean_build):
     transactions["purchase_day"] = transactions["day"].where(
         ~is_refund, transactions["refunded_transaction_id"].map(purchase_day).fillna(transactions["day"])
     )
-    daily = transactions.assign(is_purchase=~is_refund).groupby(["customer_id", "purchase_day"], as_index=False).agg(
-        net=("usd", "sum"), purchases=("is_purchase", "sum")
+    daily = (
+        transactions.assign(is_purchase=~is_refund)
+        .groupby(["customer_id", "purchase_day"], as_index=False)
+        .agg(net=("usd", "sum"), purchases=("is_purchase", "sum"))
     )
     daily = daily[(daily["purchases"] > 0) & (daily["net"] > 0)]
     as_of = result.query("select as_of_date from intermediate.int_analysis_settings")[0][0]
     expected = summary_data_from_transaction_data(
-        daily, "customer_id", "purchase_day", monetary_value_col="net",
-        observation_period_end=pd.Timestamp(as_of), freq="D",
+        daily,
+        "customer_id",
+        "purchase_day",
+        monetary_value_col="net",
+        observation_period_end=pd.Timestamp(as_of),
+        freq="D",
     ).sort_index()
 
     ours = pd.DataFrame(
@@ -368,9 +374,7 @@ def test_clv_fit_in_the_build_recovers_the_generated_truth(tmp_path):
     date, refunds or currencies mishandled) moves them far more than the tolerances.
     """
     raw = generate(tmp_path / "raw", "--customers", "100000", "--seed", "3", "--refund-rate", "0")
-    result = run_dbt(
-        raw, tmp_path / "build", "--select", "+int_clv_models_fitted", "--indirect-selection", "cautious"
-    )
+    result = run_dbt(raw, tmp_path / "build", "--select", "+int_clv_models_fitted", "--indirect-selection", "cautious")
     assert_build_ok(result)
     fitted = dict(
         result.query(

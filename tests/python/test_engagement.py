@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from dbt_helpers import assert_build_ok, generate, run_dbt
 
 ENGAGEMENT_MODELS = ["int_wallet_shares_estimated", "int_email_engagement_aggregated", "int_social_scores_computed"]
@@ -32,8 +31,12 @@ def build_without_optional_files(tmp_path_factory):
     selection = " ".join(f"+{model}" for model in ENGAGEMENT_MODELS)
     # cautious: leave out tests that also read models outside the selection.
     result = run_dbt(
-        raw, tmp_path_factory.mktemp("build_required_only"),
-        "--select", selection, "--indirect-selection", "cautious",
+        raw,
+        tmp_path_factory.mktemp("build_required_only"),
+        "--select",
+        selection,
+        "--indirect-selection",
+        "cautious",
     )
     assert_build_ok(result)
     return raw, result
@@ -75,8 +78,8 @@ def test_more_social_data_never_lowers_the_social_score(clean_build):
     so customers with only community activity do not outscore those who also have
     profile and participation data (groups from the staged data, not the model)."""
     _, result = clean_build
-    rows = dict(
-        (group, (n, median_score))
+    rows = {
+        group: (n, median_score)
         for group, n, median_score in result.query("""
             with settings as (select * from intermediate.int_analysis_settings),
             community as (
@@ -123,7 +126,7 @@ def test_more_social_data_never_lowers_the_social_score(clean_build):
             where has_community and (has_participation and has_reach or not (has_participation or has_reach))
             group by all
         """)
-    )
+    }
     assert set(rows) == {"all_three", "community_only"}, rows
     assert min(n for n, _ in rows.values()) >= 20, rows
     assert rows["all_three"][1] >= rows["community_only"][1], rows
@@ -145,8 +148,8 @@ def test_influencers_forward_most(clean_build):
 
 def test_share_of_wallet_recovers_the_true_share(clean_build):
     raw, result = clean_build
-    rows = dict(
-        (source, (n, corr, median_ratio))
+    rows = {
+        source: (n, corr, median_ratio)
         for source, n, corr, median_ratio in result.query(f"""
             select
                 wallet.share_of_wallet_source,
@@ -161,7 +164,7 @@ def test_share_of_wallet_recovers_the_true_share(clean_build):
                 and (wallet.share_of_wallet_source = 'rank_rule' or wallet.our_spend_in_survey_window > 0)
             group by wallet.share_of_wallet_source
         """)
-    )
+    }
     assert set(rows) == {"spend", "rank_rule"}
     n, corr, median_ratio = rows["spend"]
     assert n >= 30 and corr > 0.9 and 0.9 < median_ratio < 1.1, rows["spend"]

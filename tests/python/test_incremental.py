@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from dbt_helpers import assert_build_ok, generate, mart_relations, relation_differences, rewrite_parquet, run_dbt
 
 EVENT_TABLES = ("transactions", "email_events", "community_activity")
@@ -102,10 +101,13 @@ def test_incremental_build_equals_a_full_rebuild(daily_builds):
     assert len(marts) >= 3
     assert relation_differences(second.database, full.database, marts, rel_tol=1e-6) == {}
     # Duplicates across the two batches were rejected as such, by the incremental build too.
-    assert second.query(
-        "select count(*) from staging.stg_raw__rejected_rows"
-        " where table_name = 'email_events' and rejection_reason = 'duplicate_id'"
-    )[0][0] > 0
+    assert (
+        second.query(
+            "select count(*) from staging.stg_raw__rejected_rows"
+            " where table_name = 'email_events' and rejection_reason = 'duplicate_id'"
+        )[0][0]
+        > 0
+    )
 
 
 def test_a_changed_staged_file_asks_for_a_full_refresh(daily_builds, tmp_path):

@@ -8,8 +8,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-
 from clv_truth import simulate
+
 from customer_value.clv.purchase_models import PURCHASE_MODELS
 from customer_value.clv.selection import HoldoutData, choose_model, comparison_table, excess_z
 
@@ -63,11 +63,16 @@ def test_the_holdout_chooses_the_model_that_generated_the_data(truth):
     holdout errors are the lowest or within noise of them, and exactly one model is chosen."""
     rows = compare(holdout_data(truth, 40_000, seed=100 + list(TRUTHS).index(truth)))
     chosen = [name for name, row in rows.items() if row["is_chosen"]]
-    assert chosen == [truth], {name: (row["selection_score"], row["purchases_excess_z"], row["selection_reason"]) for name, row in rows.items()}
+    assert chosen == [truth], {
+        name: (row["selection_score"], row["purchases_excess_z"], row["selection_reason"]) for name, row in rows.items()
+    }
     assert rows[truth]["is_within_noise"]
     for row in rows.values():
         assert row["actual_holdout_purchases"] == rows[truth]["actual_holdout_purchases"]
-        assert row["holdout_by_frequency"] is not None and sum(g["customers"] for g in row["holdout_by_frequency"]) == 40_000
+        assert (
+            row["holdout_by_frequency"] is not None
+            and sum(g["customers"] for g in row["holdout_by_frequency"]) == 40_000
+        )
 
 
 def test_holdout_by_frequency_adds_up_to_the_totals():
@@ -100,7 +105,9 @@ def test_without_a_usable_holdout_the_reference_model_predicts():
 
 
 def test_a_model_not_fitted_on_the_whole_history_is_never_chosen():
-    rows = compare(holdout_data("bg_nbd", 5_000, seed=10), full_converged={"bg_nbd": False, "mbg_nbd": True, "pareto_nbd": True})
+    rows = compare(
+        holdout_data("bg_nbd", 5_000, seed=10), full_converged={"bg_nbd": False, "mbg_nbd": True, "pareto_nbd": True}
+    )
     chosen = [name for name, row in rows.items() if row["is_chosen"]]
     assert chosen != ["bg_nbd"] and len(chosen) == 1
     assert rows["bg_nbd"]["selection_reason"] == "not fitted on the history up to as_of_date"

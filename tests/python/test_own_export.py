@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from dbt_helpers import DbtResult, assert_build_ok, generate, run_dbt
 
 CSV = ("--vars", "{raw_format: csv}")
@@ -69,8 +68,11 @@ def test_day_first_timestamps_stop_the_build_once_naming_column_format_and_value
     raw = copy_raw(csv_raw, tmp_path / "raw")
     path = raw / "transactions.csv"
     original = dict(csv_rows(path, "select transaction_id, transacted_at from t"))
-    rewrite_csv(path, "select * replace (strftime(cast(transacted_at as timestamp), '%d/%m/%Y %H:%M:%S') as transacted_at) from t")
-    day_first = set(value for (value,) in csv_rows(path, "select transacted_at from t"))
+    rewrite_csv(
+        path,
+        "select * replace (strftime(cast(transacted_at as timestamp), '%d/%m/%Y %H:%M:%S') as transacted_at) from t",
+    )
+    day_first = {value for (value,) in csv_rows(path, "select transacted_at from t")}
 
     result = run_dbt(raw, tmp_path / "build", *CSV)
     line = assert_stopped_before_any_model(result, "column transacted_at is not a timestamp")
@@ -80,10 +82,19 @@ def test_day_first_timestamps_stop_the_build_once_naming_column_format_and_value
     assert "ISO 8601" in line and "2023-06-30T11:09:21Z" in line
     assert "scripts/build.sh --vars '{raw_timestamp_formats: {transactions: \"%d/%m/%Y %H:%M:%S\"}}'" in line
 
-    told = run_dbt(raw, tmp_path / "build", "--vars", '{raw_format: csv, raw_timestamp_formats: {transactions: "%d/%m/%Y %H:%M:%S"}}')
+    told = run_dbt(
+        raw,
+        tmp_path / "build",
+        "--vars",
+        '{raw_format: csv, raw_timestamp_formats: {transactions: "%d/%m/%Y %H:%M:%S"}}',
+    )
     assert_build_ok(told)
     assert told.query("select count(*) from staging.stg_raw__rejected_rows") == [(0,)]
-    staged = dict(told.query("select transaction_id, strftime(transacted_at, '%Y-%m-%d %H:%M:%S') from staging.stg_raw__transactions"))
+    staged = dict(
+        told.query(
+            "select transaction_id, strftime(transacted_at, '%Y-%m-%d %H:%M:%S') from staging.stg_raw__transactions"
+        )
+    )
     assert staged == original
 
 
@@ -119,7 +130,11 @@ def test_iso_timestamp_forms_are_read_without_a_setting(tmp_path, csv_raw):
     result = run_dbt(raw, tmp_path / "build", *CSV)
     assert_build_ok(result)
     assert result.query("select count(*) from staging.stg_raw__rejected_rows") == [(0,)]
-    staged = dict(result.query("select transaction_id, strftime(transacted_at, '%Y-%m-%d %H:%M:%S') from staging.stg_raw__transactions"))
+    staged = dict(
+        result.query(
+            "select transaction_id, strftime(transacted_at, '%Y-%m-%d %H:%M:%S') from staging.stg_raw__transactions"
+        )
+    )
     assert staged == expected
 
 
@@ -130,7 +145,10 @@ def test_iso_timestamp_forms_are_read_without_a_setting(tmp_path, csv_raw):
 def euro_raw(tmp_path_factory, csv_raw) -> Path:
     """About 10 % of the transactions (purchases and refunds) written like `€58.74`."""
     raw = copy_raw(csv_raw, tmp_path_factory.mktemp("euro") / "raw")
-    rewrite_csv(raw / "transactions.csv", "select * replace (case when hash(transaction_id) % 10 = 0 then '€' || amount else amount end as amount) from t")
+    rewrite_csv(
+        raw / "transactions.csv",
+        "select * replace (case when hash(transaction_id) % 10 = 0 then '€' || amount else amount end as amount) from t",
+    )
     return raw
 
 
@@ -170,7 +188,9 @@ def test_currency_symbols_quarantine_the_rows_mark_the_customers_and_keep_the_se
         )
     }
     for purchase_id, refund_id in refund_purchases:
-        assert result.query(f"select count(*) from staging.stg_raw__transactions where transaction_id = '{purchase_id}'") == [(0,)]
+        assert result.query(
+            f"select count(*) from staging.stg_raw__transactions where transaction_id = '{purchase_id}'"
+        ) == [(0,)]
         # Rejected itself (its own amount had the symbol), or for its refund, naming it.
         assert rejected[purchase_id] in {("refund_rejected", refund_id)} | {
             ("malformed_value", value) for value in [rejected[purchase_id][1]] if value.startswith("€")
@@ -206,16 +226,24 @@ def test_an_extra_column_is_listed_once_in_the_summary_line(tmp_path, csv_raw):
     assert_build_ok(result)
     lines = [line for line in result.output.splitlines() if "store_id" in line]
     assert len(lines) == 1, result.output[-4000:]
-    assert lines[0].rstrip().endswith("Raw transactions: {0} read, {0} staged, 0 rejected; column(s) not in the contract, ignored: store_id.".format(
-        csv_rows(raw / "transactions.csv", "select count(*) from t")[0][0]
-    ))
+    assert (
+        lines[0]
+        .rstrip()
+        .endswith(
+            "Raw transactions: {0} read, {0} staged, 0 rejected; column(s) not in the contract, ignored: store_id.".format(
+                csv_rows(raw / "transactions.csv", "select count(*) from t")[0][0]
+            )
+        )
+    )
 
 
 def test_a_bom_and_semicolons_are_read(tmp_path, csv_raw):
     raw = copy_raw(csv_raw, tmp_path / "raw")
     path = raw / "customers.csv"
     with duckdb.connect() as con:
-        con.execute(f"copy (select * from read_csv('{path}', header = true, all_varchar = true)) to '{path}' (header, delimiter ';')")
+        con.execute(
+            f"copy (select * from read_csv('{path}', header = true, all_varchar = true)) to '{path}' (header, delimiter ';')"
+        )
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     result = run_dbt(raw, tmp_path / "build", *CSV)
     assert_build_ok(result)

@@ -285,9 +285,7 @@ def test_paretonbd_matches_lifetimes(lifetimes_pareto, pareto_data):
     theirs = -fitter._negative_log_likelihood_ + np.log(fitter._scale) * x.sum()  # lifetimes divides by mean weight
     assert ours.log_likelihood == pytest.approx(theirs, rel=1e-10)
     same = _with_params(fitter, ours.params)
-    their_ll = -same._negative_log_likelihood(
-        [ours.r, ours.alpha, ours.s, ours.beta], x, t_x, T, np.ones(len(x)), 0.0
-    )
+    their_ll = -same._negative_log_likelihood([ours.r, ours.alpha, ours.s, ours.beta], x, t_x, T, np.ones(len(x)), 0.0)
     assert paretonbd_log_likelihood(x, t_x, T, **ours.params) == pytest.approx(their_ll, rel=1e-10)
     np.testing.assert_allclose(
         paretonbd_probability_alive(x, t_x, T, ours), same.conditional_probability_alive(x, t_x, T), rtol=1e-9
@@ -329,9 +327,10 @@ def cdnow_summary():
 
 def test_cdnow_summary_from_the_raw_log_is_the_published_one(cdnow_summary):
     """lifetimes ships the papers' summary (recency and T rounded to 2 decimals)."""
+    from pathlib import Path
+
     import lifetimes
     import pandas as pd
-    from pathlib import Path
 
     published = pd.read_csv(Path(lifetimes.__file__).parent / "datasets" / "cdnow_customers_summary.csv")
     x, t_x, T = cdnow_summary
@@ -459,7 +458,13 @@ def test_paretonbd_probability_of_purchases_against_quad():
     for t in (0.3, 39.0, 200.0):
         for x in (0, 1, 4, 15):
             died, _ = integrate.quad(
-                lambda u: nb(x, u) * s * beta**s * (beta + u) ** -(s + 1), 0, t, epsabs=0, epsrel=1e-12, limit=200
+                lambda u, x: nb(x, u) * s * beta**s * (beta + u) ** -(s + 1),
+                0,
+                t,
+                args=(x,),
+                epsabs=0,
+                epsrel=1e-12,
+                limit=200,
             )
             expected = nb(x, t) * (beta / (beta + t)) ** s + died
             assert paretonbd_probability_of_purchases(x, t, fit) == pytest.approx(expected, rel=1e-9), (x, t)
@@ -597,7 +602,10 @@ def test_invalid_rows_are_excluded_and_counted(fit_fn, simulate):
 
 @pytest.mark.parametrize(
     ("fit_fn", "simulate", "log_likelihood"),
-    [(fit_mbgnbd, simulate_mbgnbd, mbgnbd_log_likelihood), (fit_paretonbd, simulate_paretonbd, paretonbd_log_likelihood)],
+    [
+        (fit_mbgnbd, simulate_mbgnbd, mbgnbd_log_likelihood),
+        (fit_paretonbd, simulate_paretonbd, paretonbd_log_likelihood),
+    ],
 )
 def test_weights_equal_repeated_rows(fit_fn, simulate, log_likelihood):
     x, t_x, T, _, _ = simulate(3000, seed=13)
@@ -668,7 +676,9 @@ def test_threaded_chunks_give_the_same_fit(pareto_data, monkeypatch):
         assert threaded.params[k] == pytest.approx(v, rel=1e-7)
 
 
-def test_threaded_predictions_with_nested_parallel_work_finish_and_agree(pareto_fit, pareto_data, spend_fit, monkeypatch):
+def test_threaded_predictions_with_nested_parallel_work_finish_and_agree(
+    pareto_fit, pareto_data, spend_fit, monkeypatch
+):
     """predict_clv runs chunks of customers in threads, and the Pareto/NBD's tail
     integrals inside a chunk would run their own chunks in the same threads: that must
     neither deadlock (checked with a timeout) nor change a number."""
@@ -729,7 +739,9 @@ def test_registry_has_one_signature_per_role():
 def spend_fit(mbg_data):
     rng = np.random.default_rng(4)
     x = mbg_data["x"]
-    m = np.where(x > 0, rng.gamma(6.0 * np.maximum(x, 1), 1 / rng.gamma(3.5, 1 / 40.0, len(x))) / np.maximum(x, 1), np.nan)
+    m = np.where(
+        x > 0, rng.gamma(6.0 * np.maximum(x, 1), 1 / rng.gamma(3.5, 1 / 40.0, len(x))) / np.maximum(x, 1), np.nan
+    )
     return m, fit_gamma_gamma(x, m)
 
 
@@ -792,8 +804,13 @@ def test_tables_round_trip_and_stream_predictions_for_any_purchase_model(name, m
         }
     )
     out = tables.prediction_batches(
-        summary, rebuilt, tables.fit_from_table(parameters, "gamma_gamma"), horizon_months=12,
-        annual_discount_rate=0.0, list_months=12, chunk_rows=2500,
+        summary,
+        rebuilt,
+        tables.fit_from_table(parameters, "gamma_gamma"),
+        horizon_months=12,
+        annual_discount_rate=0.0,
+        list_months=12,
+        chunk_rows=2500,
     ).read_all()
     assert out.num_rows == len(x)
     months = np.array(out["expected_margin_by_month"].to_pylist())

@@ -9,9 +9,9 @@ reproduce the published estimates from the raw log.
 from __future__ import annotations
 
 import pytest
+from dbt_helpers import DbtResult, assert_build_ok, run_dbt
 
 from customer_value.datasets import cdnow
-from dbt_helpers import DbtResult, assert_build_ok, run_dbt
 
 #: Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way", on the CDNOW
 #: sample with a 39-week calibration period (T from the first purchase to 1997-09-30).
@@ -49,9 +49,9 @@ def test_a_1990s_log_builds_and_every_customer_is_segmented(cdnow_build):
     )
     assert customers == 2357 and segmented == customers
     assert str(as_of) == cdnow.CALIBRATION_END
-    assert cdnow_build.query(
-        "select rejection_reason, count(*) from staging.stg_raw__rejected_rows group by all"
-    ) == [("out_of_range", 8)]
+    assert cdnow_build.query("select rejection_reason, count(*) from staging.stg_raw__rejected_rows group by all") == [
+        ("out_of_range", 8)
+    ]
 
 
 def test_published_estimates_come_out_of_the_build(cdnow_build):

@@ -81,6 +81,7 @@ def rendered(clean_build, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     completed = subprocess.run(
         [sys.executable, "-m", "customer_value.report", "--serving-dir", str(build.serving_dir), "--out", str(out)],
+        check=False,
         capture_output=True,
         text=True,
     )
@@ -133,8 +134,12 @@ def test_segment_counts_and_money_equal_the_mart(rendered):
         assert number(cells[3]) == pytest.approx(float(revenue), abs=0.5), segment
         assert number(cells[5]) == pytest.approx(float(predicted), abs=0.5), segment
         assert number(cells[6]) == pytest.approx(float(crv), abs=0.5), segment
-    groups = {attributes["data-segment"]: int(number(cells[1])) for attributes, cells in page.tables["group-summary"][1:]}
-    assert groups == dict(query(serving_file, "select segment, customers from marts.segment_summary where segment_kind = 'group'"))
+    groups = {
+        attributes["data-segment"]: int(number(cells[1])) for attributes, cells in page.tables["group-summary"][1:]
+    }
+    assert groups == dict(
+        query(serving_file, "select segment, customers from marts.segment_summary where segment_kind = 'group'")
+    )
     [(customers,)] = query(serving_file, "select count(*) from marts.customer_segments")
     assert page_text_number(rendered["text"], "customer-count") == customers
 
@@ -161,7 +166,9 @@ def test_thresholds_are_the_lowest_values_of_the_high_buyers(rendered):
 def test_fit_check_counts_the_marts_customers(rendered):
     rows = rendered["page"].tables["clv-model-fit"][1:]
     serving_file = rendered["serving_file"]
-    frequencies = np.array([f for (f,) in query(serving_file, "select frequency from marts.customer_segments where frequency is not null")])
+    frequencies = np.array(
+        [f for (f,) in query(serving_file, "select frequency from marts.customer_segments where frequency is not null")]
+    )
     [(n_customers,)] = query(
         serving_file,
         "select n_customers from marts.clv_model_parameters"
@@ -203,8 +210,13 @@ def test_migrations_between_the_last_two_dates(clean_build, tmp_path):
     with duckdb.connect(str(serving_file)) as con:
         con.execute(f"attach '{build.serving_dir / report.SERVING_FILE}' as built (read_only)")
         con.execute("create schema marts")
-        for table in ("customer_segments", "segment_summary", "clv_model_parameters", "clv_model_comparison",
-                      "clv_holdout_by_frequency"):
+        for table in (
+            "customer_segments",
+            "segment_summary",
+            "clv_model_parameters",
+            "clv_model_comparison",
+            "clv_holdout_by_frequency",
+        ):
             con.execute(f"create table marts.{table} as select * from built.marts.{table}")
         con.execute("create table marts.segment_migrations as select * from built.marts.segment_migrations")
         con.execute(
@@ -230,7 +242,12 @@ def test_migrations_between_the_last_two_dates(clean_build, tmp_path):
         for to, cell in zip(header, cells[1:])
         if number(cell)
     }
-    assert moves == {("miser", "miser"): 900, ("miser", "champion"): 12, ("new", "affluent"): 30, ("champion", "champion"): 40}
+    assert moves == {
+        ("miser", "miser"): 900,
+        ("miser", "champion"): 12,
+        ("new", "affluent"): 30,
+        ("champion", "champion"): 40,
+    }
     assert "no-migrations" not in page.ids
     # Rendering again without the history removes the stale PNG.
     report.write_report(build.serving_dir / report.SERVING_FILE, out)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from dbt_helpers import DbtResult, assert_build_ok, generate, run_dbt
 
 FIRST_DATE = date(2026, 3, 31)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from customer_value.decisions import ListScore, purchase_push_to_the_departed, score_lists
 from dbt_helpers import DbtResult, assert_build_ok, generate, rewrite_parquet, run_dbt
+
+from customer_value.decisions import ListScore, purchase_push_to_the_departed, score_lists
 
 
 def list_scores(result: DbtResult, raw: Path) -> dict[str, ListScore]:
@@ -98,9 +99,7 @@ def test_nobody_referred_gives_no_champions_or_advocates(tmp_path):
     rewrite_parquet(raw / "referrals.parquet", "select * from t where false")
     result = run_dbt(raw, tmp_path / "build")
     assert_build_ok(result)
-    segments = dict(
-        result.query("select value_segment, count(*) from marts.customer_segments group by value_segment")
-    )
+    segments = dict(result.query("select value_segment, count(*) from marts.customer_segments group by value_segment"))
     assert "champion" not in segments and "advocate" not in segments, segments
     assert segments.get("affluent", 0) > 0 and segments.get("miser", 0) > 0, segments
     assert result.query("select count(*) from marts.customer_segments where crv is null") == [(0,)]

@@ -24,7 +24,6 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
 from dbt_helpers import PROJECT_DIR, DbtResult, assert_build_ok, generate, run_dbt
 
 CLIENTS_DIR = PROJECT_DIR / ".venv-clients"
@@ -178,9 +177,7 @@ def test_serving_database_holds_exactly_the_marts_with_their_rows(build):
 
 def test_serving_database_has_no_personal_data_and_no_raw_rows(build):
     with duckdb.connect(str(build.serving_dir / SERVING_FILE), read_only=True) as con:
-        columns = con.execute(
-            "select table_name, column_name, data_type from information_schema.columns"
-        ).fetchall()
+        columns = con.execute("select table_name, column_name, data_type from information_schema.columns").fetchall()
         names = {column for _, column, _ in columns}
         assert "email" not in names
         assert not {name for name in names if "raw" in name or "json" in name}
@@ -266,6 +263,7 @@ def test_duckdb_node_api_reads_the_copy_and_the_working_database(build):
     serving = build.serving_dir / SERVING_FILE
     completed = subprocess.run(
         ["node", str(NODE_READER), str(folder), json.dumps(reader_spec(build, serving, build.database))],
+        check=False,
         capture_output=True,
         text=True,
     )
@@ -332,7 +330,9 @@ def test_readers_never_see_a_partial_copy_nor_a_failed_build(raw, tmp_path_facto
                 str(reader),
                 str(READER),
                 mode,
-                json.dumps({**reader_spec(first, first.serving_dir / SERVING_FILE), "stop": str(stop), "out": str(out)}),
+                json.dumps(
+                    {**reader_spec(first, first.serving_dir / SERVING_FILE), "stop": str(stop), "out": str(out)}
+                ),
             ]
         )
         for mode, out in answers_files.items()

@@ -22,7 +22,10 @@ def model(dbt, session):
     )
     settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
     fitted = (
-        dbt.ref("int_clv_models_fitted").project("model_name, is_converged, log_likelihood").to_arrow_table().to_pylist()
+        dbt.ref("int_clv_models_fitted")
+        .project("model_name, is_converged, log_likelihood")
+        .to_arrow_table()
+        .to_pylist()
     )
     return comparison_table(
         HoldoutData.from_arrow(holdout, settings["as_of_date"], settings["calibration_ends_on"]),

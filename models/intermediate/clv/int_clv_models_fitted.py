@@ -30,5 +30,7 @@ def model(dbt, session):
         name: purchase_model.fit(frequency, recency, age, min_customers=min_customers)
         for name, purchase_model in PURCHASE_MODELS.items()
     }
-    fits["gamma_gamma"] = fit_gamma_gamma(frequency, numeric_column(summary, "monetary_value"), min_customers=min_customers)
+    fits["gamma_gamma"] = fit_gamma_gamma(
+        frequency, numeric_column(summary, "monetary_value"), min_customers=min_customers
+    )
     return parameter_table(fits, settings["as_of_date"])
