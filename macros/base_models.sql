@@ -42,7 +42,8 @@
             {{ stop_build(
                 "Raw file '" ~ name ~ "' of " ~ table_name ~ " was staged with " ~ rows ~ " rows and is now "
                 ~ ("gone" if name not in present else "different (" ~ counts[name] ~ " rows)")
-                ~ ". Staging takes new data as new files; run `dbt build --full-refresh` to stage the table again.") }}
+                ~ ". Staging takes new data as new files; to stage the table again from its files as they are now, run"
+                ~ " scripts/build.sh --full-refresh.") }}
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}

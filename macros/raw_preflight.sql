@@ -16,12 +16,31 @@
         {{ return('') }}
     {%- endif -%}
     {%- for table_name in raw_tables() -%}
+        {%- do check_raw_file_or_folder(table_name) -%}
         {%- do raw_table(table_name, announce=true, check=true) -%}
     {%- endfor -%}
     {%- for table_name in raw_tables() if raw_file_exists(table_name) -%}
         {%- do check_raw_value_formats(table_name) -%}
     {%- endfor -%}
     {{ return('') }}
+{%- endmacro %}
+
+{% macro check_raw_file_or_folder(table_name) -%}
+    {#- A table is one file or a folder of files, never both: the file would be read and
+        the folder's new files silently ignored. Moving the file into the folder, under
+        its own name, keeps what was staged from it (staging compares files by name) and
+        stages only the folder's new files. -#}
+    {%- set file_path = raw_data_dir() ~ '/' ~ table_name ~ '.' ~ raw_format() -%}
+    {%- set folder = raw_data_dir() ~ '/' ~ table_name -%}
+    {%- set folder_files = raw_glob_count(folder ~ '/*.' ~ raw_format()) -%}
+    {%- if folder_files > 0 and raw_glob_count(file_path) > 0 -%}
+        {{ stop_build(
+            "Raw " ~ table_name ~ " is both the file '" ~ file_path ~ "' and the folder '" ~ folder ~ "/' ("
+            ~ folder_files ~ " file(s)): a table is one or the other, and reading the file would miss the folder's rows."
+            ~ " Move the file into the folder under its own name (mv '" ~ file_path ~ "' '" ~ folder ~ "/'),"
+            ~ " then run scripts/build.sh again: what was staged from the file is kept, and only the new files are read"
+            ~ " (README: daily runs).") }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro raw_value_sample_rows() -%}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import DEFAULT_SEEDS_DIR, GeneratorConfig
 from .generate import generate
+from .layout import as_daily_folders
 
 MIN_CUSTOMERS = 100
 
@@ -92,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SEEDS_DIR,
         help="folder with the dbt seeds currency_rates.csv and category_margins.csv",
     )
+    p.add_argument(
+        "--daily-folders",
+        action="store_true",
+        help="write the event tables (transactions, email_events, community_activity) as folders: "
+        "<table>/0000_history.<format> and <table>/<last day>.<format>, as daily exports arrive",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     return p
 
@@ -128,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.daily_folders:
+        as_daily_folders(args.out, args.format, args.end_date)
     if not args.quiet:
         rows = ", ".join(f"{t} {n:,}" for t, n in summary.rows.items())
         injected = sum(sum(r.values()) for r in summary.faults.values())

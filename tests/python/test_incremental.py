@@ -156,3 +156,57 @@ def test_a_table_exported_as_one_file_is_staged_again_whole(daily_builds, tmp_pa
         ).fetchall()
     assert staged_first == [(rows[0][0], 0)]
     assert second.query(staged) == rows
+
+
+def test_a_first_single_file_then_daily_folders_never_drops_a_day(tmp_path):
+    """The README's path from a first export to daily folders: a file and a folder of the
+    same table side by side stop the build (naming both, the fix and the README's command)
+    instead of reading the file and ignoring the folder; with the file moved into the
+    folder under its own name, the next build keeps what it staged and reads only the new
+    day; the marts equal a full build of the same files."""
+    daily = generate(tmp_path / "daily", "--customers", "300", "--seed", "3", "--format", "csv", "--daily-folders")
+    new_days = {
+        table: next(p.name for p in (daily / table).iterdir() if p.name != "0000_history.csv") for table in EVENT_TABLES
+    }
+    raw = tmp_path / "raw"
+    shutil.copytree(daily, raw, ignore=shutil.ignore_patterns("_truth", *EVENT_TABLES))
+    for table in EVENT_TABLES:
+        shutil.copy(daily / table / "0000_history.csv", raw / f"{table}.csv")
+    csv = ("--vars", "{raw_format: csv}")
+    first = run_dbt(raw, tmp_path / "build", *csv)
+    assert_build_ok(first)
+
+    (raw / "transactions").mkdir()
+    shutil.copy(daily / "transactions" / new_days["transactions"], raw / "transactions")
+    both = run_dbt(raw, tmp_path / "build", *csv)
+    assert both.returncode != 0
+    message = (
+        f"Raw transactions is both the file '{raw}/transactions.csv' and the folder '{raw}/transactions/' (1 file(s))"
+    )
+    assert both.output.count(message) == 1, both.output[-3000:]
+    assert f"mv '{raw}/transactions.csv' '{raw}/transactions/'" in both.output
+    assert "scripts/build.sh" in both.output and " SKIP " not in both.output
+
+    for table in EVENT_TABLES:
+        (raw / table).mkdir(exist_ok=True)
+        shutil.move(raw / f"{table}.csv", raw / table / f"{table}.csv")
+        if table != "transactions":
+            shutil.copy(daily / table / new_days[table], raw / table)
+    moved = run_dbt(raw, tmp_path / "build", *csv)
+    assert_build_ok(moved)
+    for table in EVENT_TABLES:
+        assert dict(moved.query(STAGED_FILES.format(table))) == {
+            f"{table}.csv": dict(first.query(STAGED_FILES.format(table)))[f"{table}.csv"],
+            new_days[table]: csv_row_count(daily / table / new_days[table]),
+        }
+    full = run_dbt(raw, tmp_path / "full", *csv, "--full-refresh")
+    assert_build_ok(full)
+    # The daily database also recorded the first build's as_of_date (the day before), so
+    # it has moves between segments that the one full build has no history for.
+    marts = [relation for relation in mart_relations(full.database) if relation != "marts.segment_migrations"]
+    assert relation_differences(moved.database, full.database, marts, rel_tol=1e-6) == {}
+
+
+def csv_row_count(path: Path) -> int:
+    with duckdb.connect() as con:
+        return con.execute(f"select count(*) from read_csv('{path}', header = true, all_varchar = true)").fetchone()[0]
