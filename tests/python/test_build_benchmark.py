@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
 from dbt_helpers import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
@@ -12,6 +13,7 @@ sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
 import build_benchmark
 
 
+@pytest.mark.slow  # runs the benchmark's builds
 def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
     results_file = tmp_path / "BUILD_RESULTS.md"
     json_file = tmp_path / "results.json"
