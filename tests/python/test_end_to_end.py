@@ -146,9 +146,16 @@ def test_rejected_rows_carry_the_raw_value_and_the_customer(faulty_build):
     assert checked["refund_rejected"] > 0 and checked["malformed_timestamp"] > 0 and checked["duplicate_id"] > 0
 
 
-def mart_rows(result, relation: str) -> list[tuple]:
-    """Every row of a mart relation, sorted, without the build time."""
-    return sorted(result.query(f"select * exclude (built_at) from marts.{relation}"), key=repr)
+#: The columns that say a customer was named by rejected rows: the one thing about them a
+#: quarantine changes on purpose.
+REJECTION_MARKS = ("has_rejected_rows", "rejected_row_count", "rejected_row_tables")
+
+
+def mart_rows(result, relation: str, exclude: tuple[str, ...] = ()) -> list[tuple]:
+    """Every row of a mart relation, sorted, without the build time (and `exclude`)."""
+    return sorted(
+        result.query(f"select * exclude (built_at{''.join(', ' + c for c in exclude)}) from marts.{relation}"), key=repr
+    )
 
 
 def test_quarantined_rows_change_nothing_else(faulty_build, tmp_path):
@@ -189,8 +196,16 @@ def test_quarantined_rows_change_nothing_else(faulty_build, tmp_path):
     rebuilt = run_dbt(clean, tmp_path / "build")
     assert_build_ok(rebuilt)
     assert rebuilt.query("select count(*) from staging.stg_raw__rejected_rows") == [(0,)]
-    for relation in ["customer_segments", "segment_summary", "clv_model_parameters"]:
+    marks = REJECTION_MARKS
+    assert mart_rows(rebuilt, "customer_segments", marks) == mart_rows(result, "customer_segments", marks)
+    for relation in ["segment_summary", "clv_model_parameters"]:
         assert mart_rows(rebuilt, relation) == mart_rows(result, relation), relation
+    # The faulty build marks the customers its rejected rows name; the clean one nobody.
+    assert rebuilt.query("select count(*) from marts.customer_segments where has_rejected_rows") == [(0,)]
+    assert result.query("select count(*) from marts.customer_segments where has_rejected_rows") == result.query(
+        "select count(distinct rejected.customer_id) from staging.stg_raw__rejected_rows as rejected"
+        " inner join marts.customer_segments as segments on rejected.customer_id = segments.customer_id"
+    )
 
 
 def test_mart_has_one_row_per_customer_and_no_clear_text_email(clean_build):
