@@ -1,7 +1,5 @@
--- The CLV subject per customer known on as_of_date, prospects included: the purchase
--- summary, historical CLV, the recent spend the light-buyer group looks at, and the
--- predicted CLV with its status. A prospect (no purchase day up to as_of_date) has no
--- purchase process to model: counts and values 0, predicted CLV 0, clv_status prospect.
+-- The CLV subject, one row per customer known on as_of_date, prospects included (counts and
+-- values 0, clv_status prospect): docs/measures.md, "Customer lifetime value (CLV)".
 with
 
 customers as (

@@ -1,9 +1,5 @@
--- The data the purchase models are compared on (int_clv_models_compared): each customer
--- who bought by the end of the calibration period (calibration_ends_on, var
--- clv_holdout_months before as_of_date) with their summary at that day (macro
--- purchase_summary), and what they did in the holdout period after it, up to
--- as_of_date: purchase days and net revenue. Purchase days are int_purchase_days_aggregated's,
--- so a refund in the holdout of a calibration purchase nets against that purchase's day.
+-- What the purchase models are compared on, one row per customer who bought by
+-- calibration_ends_on: docs/measures.md, "Which purchase model".
 with
 
 purchase_days as (

@@ -1,7 +1,5 @@
--- Historical CLV: per customer with transactions up to as_of_date, the revenue net of
--- refunds and the contribution margin earned (revenue - cost - refunds), at face value.
--- Refunds carry their purchase's own cost (int_transactions_costed), so a fully
--- refunded purchase contributes nothing.
+-- Historical CLV, one row per customer with transactions up to as_of_date:
+-- docs/measures.md, "Customer lifetime value (CLV)".
 with
 
 transactions as (

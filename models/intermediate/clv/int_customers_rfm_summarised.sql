@@ -1,7 +1,5 @@
--- The standard BG/NBD / Gamma-Gamma summary, one row per customer with at least one
--- purchase day up to as_of_date (macro purchase_summary, docs/measures.md), with the
--- customer's own margin rate (net margin / net revenue, var default_margin_rate when
--- their net revenue is not positive).
+-- The purchase summary, one row per buyer (macro purchase_summary): docs/measures.md,
+-- "Customer lifetime value (CLV)".
 with
 
 purchase_days as (

@@ -1,7 +1,5 @@
--- One row per customer and purchase day, net of refunds: a refund counts against the
--- day of the purchase it reverses (its own day when it names none). Several purchases
--- on one day are one purchase day. A day whose purchases were refunded in full is not
--- a purchase day. Data after as_of_date is already left out upstream.
+-- One row per customer and purchase day, net of refunds (data after as_of_date is left out
+-- upstream): docs/measures.md, "Customer lifetime value (CLV)", the purchase summary.
 with
 
 transactions as (

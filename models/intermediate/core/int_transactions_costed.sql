@@ -1,6 +1,5 @@
--- Transactions up to and including as_of_date, with their contribution margin in the
--- reporting currency: amount - cost, where a missing cost is estimated from the
--- category margin seed (or var default_margin_rate for an unknown category).
+-- Transactions up to as_of_date with their contribution margin in the reporting currency:
+-- docs/measures.md, "Customer lifetime value (CLV)", historical CLV.
 with
 
 transactions as (

@@ -1,13 +1,5 @@
--- Email engagement per customer known on as_of_date, from events up to as_of_date,
--- modelled like Fivetran's email packages (dbt_klaviyo): a message is one customer x
--- campaign; it is delivered when it has a delivery, open, click or forward event and
--- no bounce (a bounced message is not delivered and its opens, clicks and forwards do
--- not count); an opened or clicked message counts once however many opens or clicks
--- it had (unique opens and clicks). Rates are over delivered messages. Events without
--- a campaign belong to no message; they still count for the unsubscribe and complaint
--- flags. Percentile ranks (0-1, percent_rank) are among customers with delivered mail.
--- A delivered message was delivered at the time of its 'delivered' event, or of its
--- first open, click or forward when it has none (last_delivered_at is the latest).
+-- Email engagement, one row per customer known on as_of_date: docs/measures.md,
+-- "Email engagement".
 with
 
 customers as (

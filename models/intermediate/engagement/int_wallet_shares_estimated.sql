@@ -1,12 +1,5 @@
--- Share of wallet per customer known on as_of_date, from their latest wallet survey
--- answered up to as_of_date (docs/measures.md):
---   spend:     our net spend (purchases net of refunds, reporting currency) in the
---              period_months before the answer / the reported category spend, capped
---              at 1 (flagged) when we got more than the customer reported in total;
---   rank_rule: where only ranks are known, the Wallet Allocation Rule (Keiningham et
---              al.): (1 - brand_rank / (brands_used + 1)) * 2 / brands_used;
---   none:      NULL, with share_of_wallet_missing_reason saying why.
--- A month is 365.25 / 12 days, as everywhere in the project (macros/finance.sql).
+-- Share of wallet, one row per customer known on as_of_date: docs/measures.md,
+-- "Share of wallet".
 with
 
 customers as (

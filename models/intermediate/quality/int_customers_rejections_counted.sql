@@ -1,8 +1,6 @@
--- The raw rows quarantined in staging.stg_raw__rejected_rows that name a known customer
--- (a transaction, email event, referral as referrer, social profile, community post or
--- survey answer of theirs, or a second row of their own): their measures may miss
--- those rows, so the mart marks them. Rows of any date count: a malformed timestamp
--- has no date to compare with as_of_date.
+-- One row per known customer named by a raw row quarantined in staging.stg_raw__rejected_rows
+-- (their measures may miss it; the mart marks them). Rows of any date count: a malformed
+-- timestamp has no date to compare with as_of_date.
 with
 
 rejected_rows as (

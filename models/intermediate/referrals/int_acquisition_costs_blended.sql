@@ -1,7 +1,5 @@
--- What acquiring one customer costs through the channels other than referral, in the
--- reporting currency: the seed's cost per channel weighted by how many customers each
--- channel brought (a plain average of the seed when no customer came through them).
--- This is the acquisition cost a converted referral saves.
+-- The acquisition cost a converted referral saves, one row: docs/measures.md,
+-- "Customer referral value (CRV)", value of one referral.
 with
 
 customers as (

@@ -1,16 +1,5 @@
--- Customer referral value per customer, prospects included (Kumar, Petersen & Leone):
---   realized_crv: value of the referees already converted (int_referrals_valued);
---   expected_crv: the referees' predicted margin still inside their horizon, plus the
---     referrals still to come over the horizon: the customer's expected converted
---     referrals per month (int_customers_referral_rates_estimated) x the chance the
---     customer is still alive x the value of one referral, discounted month by month
---     (int_discount_factors_computed). A buyer is alive with their BG/NBD P(alive) (1
---     when the models could not be fitted); a prospect has no purchase process, so one
---     counts as alive only while their last referee converted within the last
---     crv_horizon_months (0 otherwise);
---   indirect_referral_value: referrals further down the tree, weighted by referral_decay;
---   crv = realized + expected + indirect.
--- NULL with crv_status saying so when the referrals file is absent.
+-- Customer referral value, one row per customer known on as_of_date: docs/measures.md,
+-- "Customer referral value (CRV)", per customer.
 with
 
 customers as (

@@ -1,15 +1,5 @@
--- Each known customer's referral rate, empirical Bayes (Gamma-Poisson):
---   referrals made (invitations, codes, links; converted or not) per month of exposure
---   (months known up to as_of_date), with a Gamma prior fitted by moments over all known
---   customers (Var[k] = E mu + E^2 sigma^2) and each customer's posterior
---   Gamma(prior shape + referrals made, prior rate + exposure);
---   referral_rate_per_month: the posterior mean x the population's share of referrals
---   that convert, the expected converted referrals per month;
---   referral_rate_credible_multiple: a credible lower bound of the rate (Wilson-Hilferty
---   approximation of the posterior Gamma's quantile at z = var referral_evidence_z) over
---   the population's rate, the evidence the segments ask of a high-CRV customer.
--- Without heterogeneity in the data (variance <= 0) everyone's rate is the population's.
--- No money: the value of a referral is int_customers_crv_computed's.
+-- Referral rates, one row per customer known on as_of_date (no money): docs/measures.md,
+-- "Customer referral value (CRV)", the referral rate.
 with
 
 customers as (

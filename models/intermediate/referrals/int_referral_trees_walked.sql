@@ -1,8 +1,5 @@
--- Each customer's place in the referral network: who is below them (direct and
--- indirect referees, any depth) and who is above them, from the credited referrals
--- of int_referrals_valued. Cycles were rejected in staging, so the network is a
--- forest and the recursive walk ends; var referral_max_depth bounds it regardless.
--- indirect_referral_value weighs a referral L levels down by referral_decay ^ (L - 1).
+-- The referral network, one row per customer known on as_of_date: docs/measures.md,
+-- "Customer referral value (CRV)", the referral network.
 with recursive
 
 referrals as (

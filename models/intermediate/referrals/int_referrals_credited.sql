@@ -1,6 +1,5 @@
--- Who brought in whom: one row per referee converted up to as_of_date, credited to
--- the earliest referral that converted them (ties broken by referral_id). No money:
--- the referral value (int_referrals_valued) and the social score both read it.
+-- Who brought in whom, one row per referee converted up to as_of_date: docs/measures.md,
+-- "Customer referral value (CRV)".
 with
 
 referrals as (

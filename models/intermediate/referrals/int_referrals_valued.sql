@@ -1,15 +1,5 @@
--- The value of each credited referral (int_referrals_credited) to its referrer, after
--- Kumar, Petersen & Leone:
---
---   value = (1 - p) x (referee margin in the horizon - reward) + acquisition cost saved
---
--- where p is the probability that the referee would have joined anyway: their own
--- answer (1 or 0) or, unanswered, the share among answered referrals shrunk toward
--- var would_have_joined_anyway_prior. The horizon starts on the day of conversion
--- (a first purchase and its conversion record are often minutes apart, in either
--- order). realized_value counts the margin already earned at face value, like
--- historical CLV; expected_remaining_value discounts the referee's predicted margin
--- for the months of the horizon still to come to as_of_date (int_discount_factors_computed).
+-- The value of each credited referral to its referrer: docs/measures.md,
+-- "Customer referral value (CRV)", value of one referral.
 with
 
 credited_referrals as (

@@ -1,8 +1,5 @@
--- The one action marketing takes with each customer: of the value segment and the
--- named groups the customer belongs to, the action of the seed segment_actions with
--- the lowest priority number (a lapsing customer is reached before anything else; a
--- likely departed one is never asked to buy more). The groups: macro segment_groups().
--- Every customer has a value segment, so every customer gets an action.
+-- The one recommended action, one row per customer known on as_of_date (the groups: macro
+-- segment_groups()): docs/measures.md, "The segments", what marketing does.
 with
 
 segmented as (

@@ -1,11 +1,6 @@
--- One row per customer known on as_of_date, prospects included, with every measure
--- the segments are judged on: the CLV subject (purchase summary, historical and
--- predicted CLV, recent spend), CRV and the referral network, share of wallet, email
--- engagement and social score. Joins only: each subject's model is one row per known
--- customer (or per buyer) and computes its own columns; this model takes every column
--- of each, so a new measure reaches the segments without being listed here. The one
--- full list of the published columns is the contract of marts.customer_segments
--- (models/marts/_marts__models.yml).
+-- Every measure the segments are judged on, one row per customer known on as_of_date. Joins
+-- only: each subject's model computes its columns, and every column of each is taken here;
+-- the published list is the contract of marts.customer_segments (models/marts/_marts__models.yml).
 with
 
 customers as (

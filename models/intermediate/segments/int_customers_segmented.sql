@@ -1,20 +1,5 @@
--- Kumar's two-by-two and the named groups, one row per customer known on as_of_date
--- (docs/measures.md, "Segments" and "Groups").
---
--- CLV axis: predicted CLV (historical CLV when the models could not be fitted), high from
--- percentile rank high_clv_percentile among buyers with a value. CRV axis: high CRV needs
--- the customer's own referral record, and ranks the customers who have one by the credible
--- lower bound of their referral rate (referral_evidence_percentile); the population prior
--- alone never makes anyone high CRV. Prospects sit outside the two-by-two unless they
--- brought in paying customers (advocates). Without a referrals file the two-by-two falls
--- back to CLV tiers (high_clv, low_clv) and segment_status says so.
---
--- Social value is high in absolute terms (social_score >= high_social_score) or among the
--- customers with social activity (int_social_scores_computed ranks only those); email gives
--- evidence with several forwards, or with opens and clicks both far above the peers'.
--- Departure: a buyer whose P(alive) is below at_risk_max_probability_alive has likely left;
--- a valuable one (predicted CLV if still alive in the top win_back_value_percentile) is
--- lapsing while their last purchase is recent (lapsing_window_days) and lapsed after.
+-- The value segment and the named groups, one row per customer known on as_of_date:
+-- docs/measures.md, "The segments".
 with
 
 measures as not materialized (

@@ -1,8 +1,5 @@
--- MetricFlow's daily time spine: one row per calendar day from 1900-01-01 to
--- 2099-12-31, so that histories of any period (decades back) are covered. The semantic
--- layer (_semantic__models.yml) joins it for time-based
--- metrics; every as_of_date must fall inside it (singular test
--- assert_time_spine_covers_every_as_of_date).
+-- MetricFlow's daily time spine, 1900-01-01 to 2099-12-31 (docs/semantic-layer.md); every
+-- as_of_date must fall inside it (singular test assert_time_spine_covers_every_as_of_date).
 with
 
 days as (

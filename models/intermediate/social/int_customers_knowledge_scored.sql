@@ -1,10 +1,5 @@
--- Social value part 1, knowledge and involvement (Kemp; docs/measures.md), per customer
--- known on as_of_date, from community activity up to as_of_date: each activity earns
--- the points of its type (seed community_activity_weights) x (1 + helpful_vote_weight
--- x ln(1 + helpful votes)) x 0.5 ^ (age in days / half_life_days); the sum is raised by
--- category_bonus per product category beyond the first (breadth), and scored
--- 100 x points / (points + half_saturation). A customer without activity scores 0;
--- every column is NULL only when the community_activity file is absent.
+-- Social value part 1, knowledge and involvement, one row per customer known on as_of_date:
+-- docs/measures.md, "Social value".
 with
 
 customers as (

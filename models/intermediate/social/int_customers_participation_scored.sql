@@ -1,17 +1,5 @@
--- Social value part 2, participation and the value of connections (Kemp;
--- docs/measures.md), per customer known on as_of_date, from three sources up to
--- as_of_date:
---   social_profiles: per network, (post_points x posts + brand_mention_points x brand
---     mentions) x the network's participation_weight (seed social_network_weights:
---     tight-knit above diffuse) x the audience weight (public, or intimate when not
---     public), plus active_network_points per network with posts;
---   email_events: forward_recipient_points per person the customer forwarded our mail
---     to (int_email_engagement_aggregated);
---   referrals: converted_referee_points per converted referee (int_referrals_credited);
---     referrals made are counted beside it but earn no points.
--- Scored 100 x points / (points + half_saturation). A customer without rows in a
--- present source gets 0 from it; a source whose file is absent adds nothing and its
--- columns are NULL; the part is NULL only when all three files are absent.
+-- Social value part 2, participation and the value of connections, one row per customer
+-- known on as_of_date: docs/measures.md, "Social value".
 with
 
 customers as (

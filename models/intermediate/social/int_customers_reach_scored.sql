@@ -1,9 +1,5 @@
--- Social value part 3, reach (Kemp; docs/measures.md), per customer known on as_of_date,
--- from the social profiles observed up to as_of_date: followers x the network's
--- reach_weight (seed social_network_weights), summed over networks, on a log scale,
--- 100 x log10(1 + contacts) / log10(1 + reach_full_score_contacts), capped at 100. A
--- customer without a profile, or without follower counts, scores 0; every column is
--- NULL only when the social_profiles file is absent.
+-- Social value part 3, reach, one row per customer known on as_of_date: docs/measures.md,
+-- "Social value".
 with
 
 customers as (

@@ -1,14 +1,5 @@
--- Social value per customer known on as_of_date (Kemp's scorecard, docs/measures.md):
--- the three parts, each 0-100 (int_customers_knowledge_scored,
--- int_customers_participation_scored, int_customers_reach_scored), and social_score,
--- their mean weighted by knowledge_weight, participation_weight and reach_weight
--- (int_social_settings). A part is known when its data source exists (knowledge:
--- community_activity; reach: social_profiles; participation: any of social_profiles,
--- email_events, referrals), the same parts for every customer of a build; the weights
--- are re-normalised over the known parts, and a known part counts 0 for a customer
--- without data, so the score never rises because data about a customer is missing.
--- NULL when no part is known. social_score_percentile ranks the customers who score
--- above 0 (any social activity); a customer without activity is not ranked.
+-- The social score, one row per customer known on as_of_date: docs/measures.md,
+-- "Social value".
 with
 
 customers as (
