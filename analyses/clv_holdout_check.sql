@@ -18,7 +18,12 @@ predictions as (
 ),
 
 transactions as (
-    select * from {{ ref('stg_raw__transactions') }}
+    select
+        stg_transactions.*,
+        cast(stg_transactions.original_amount * rates.to_reporting_rate as decimal(18, 2)) as amount
+    from {{ ref('stg_raw__transactions') }} as stg_transactions
+    inner join {{ ref('int_exchange_rates_resolved') }} as rates
+        on stg_transactions.original_currency = rates.currency
 ),
 
 settings as (

@@ -3,7 +3,7 @@
 
 {% macro raw_format() -%}
     {#- parquet or csv; any other value is stopped by check_settings() before models run. -#}
-    {{ return(var('raw_format', 'parquet') | string | lower) }}
+    {{ return(var('raw_format', 'parquet') | string | trim | lower) }}
 {%- endmacro %}
 
 {% macro raw_file_path(table_name, file_format=none) -%}

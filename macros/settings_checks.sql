@@ -1,60 +1,22 @@
-{#- Every setting (dbt var) checked before any model runs (on-run-start), against the
-    type and range documented in docs/settings.md. A wrong one stops the run at once
-    with one line naming the var, its value and what is allowed. Settings that can only
-    be judged against the data (as_of_date inside the data) are checked where the data
-    is staged: check_as_of_date_in_data(), a post-hook of stg_raw__transactions. -#}
+{#- Every setting (dbt var) checked before any model runs (on-run-start), against its
+    kind and range in settings.yml (the one description of every setting, from which
+    docs/settings.md's tables are generated). A wrong one stops the run at once with one
+    line naming the var, its value and what is allowed. Settings that can only be
+    judged against the data (as_of_date inside the data) are checked where the data is
+    staged: check_as_of_date_in_data(), a post-hook of stg_raw__transactions. -#}
 
 {% macro settings_spec() -%}
-    {#- var name -> [kind, minimum, maximum, what it is]. Kinds: fraction_open (strictly
-        between min and max), number / integer (min <= value <= max; none = unbounded),
-        positive (number > 0). Special cases (as_of_date, raw_format,
-        reporting_currency) are checked in check_settings() itself. -#}
-    {{ return({
-        'max_rejected_share': ['number', 0, 1, 'a share of rows'],
-        'default_margin_rate': ['number', 0, 1, 'a margin rate'],
-        'clv_horizon_months': ['integer', 0, none, 'months'],
-        'annual_discount_rate': ['number', 0, none, 'an annual rate'],
-        'clv_min_customers': ['integer', 1, none, 'a number of customers'],
-        'clv_holdout_months': ['integer', 1, none, 'months'],
-        'clv_selection_noise_z': ['number', 0, none, 'a number of standard errors'],
-        'clv_interval_level': ['fraction_open', 0, 1, 'a probability'],
-        'crv_horizon_months': ['integer', 0, none, 'months'],
-        'would_have_joined_anyway_prior': ['number', 0, 1, 'a share'],
-        'would_have_joined_anyway_prior_weight': ['number', 0, none, 'a number of answers'],
-        'referral_decay': ['number', 0, 1, 'a weight per level'],
-        'referral_max_depth': ['integer', 1, none, 'a number of levels'],
-        'referral_evidence_z': ['number', 0, none, 'a normal quantile'],
-        'high_clv_percentile': ['fraction_open', 0, 1, 'a percentile rank'],
-        'high_crv_percentile': ['fraction_open', 0, 1, 'a percentile rank'],
-        'high_social_score': ['number', 0, 100, 'a social score'],
-        'high_social_percentile': ['fraction_open', 0, 1, 'a percentile rank'],
-        'email_advocate_min_forwards': ['integer', 1, none, 'a number of forwards'],
-        'active_min_probability_alive': ['number', 0, 1, 'a probability'],
-        'at_risk_max_probability_alive': ['number', 0, 1, 'a probability'],
-        'win_back_value_percentile': ['number', 0, 1, 'a percentile rank'],
-        'lapsing_window_days': ['integer', 1, none, 'days'],
-        'light_buyer_window_months': ['integer', 1, none, 'months'],
-        'light_buyer_spend_percentile': ['fraction_open', 0, 1, 'a percentile rank'],
-        'loyal_share_of_wallet': ['number', 0, 1, 'a share'],
-        'share_prompt_window_days': ['integer', 1, none, 'days'],
-        'email_advocate_percentile': ['fraction_open', 0, 1, 'a percentile rank'],
-        'social_knowledge_helpful_vote_weight': ['number', 0, none, 'a weight'],
-        'social_knowledge_half_life_days': ['positive', 0, none, 'days'],
-        'social_knowledge_category_bonus': ['number', 0, none, 'a share'],
-        'social_knowledge_half_saturation': ['positive', 0, none, 'points'],
-        'social_post_points': ['number', 0, none, 'points'],
-        'social_brand_mention_points': ['number', 0, none, 'points'],
-        'social_public_audience_weight': ['number', 0, none, 'a weight'],
-        'social_intimate_audience_weight': ['number', 0, none, 'a weight'],
-        'social_active_network_points': ['number', 0, none, 'points'],
-        'social_forward_recipient_points': ['number', 0, none, 'points'],
-        'social_converted_referee_points': ['number', 0, none, 'points'],
-        'social_participation_half_saturation': ['positive', 0, none, 'points'],
-        'social_reach_full_score_contacts': ['positive', 0, none, 'contacts'],
-        'social_knowledge_weight': ['number', 0, none, 'a weight'],
-        'social_participation_weight': ['number', 0, none, 'a weight'],
-        'social_reach_weight': ['number', 0, none, 'a weight'],
-    }) }}
+    {#- settings.yml as a map from var name to its entry (kind, min, max, values,
+        default, unit, meaning), in the order of the file. -#}
+    {%- set text = run_query(
+        "select content from read_text(" ~ sql_text(project_dir() ~ '/settings.yml') ~ ")").columns[0].values()[0] -%}
+    {%- set spec = {} -%}
+    {%- for section in fromyaml(text)['sections'] -%}
+        {%- for setting in section['settings'] -%}
+            {%- do spec.update({setting['name']: setting}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(spec) }}
 {%- endmacro %}
 
 {% macro setting_shown(value) -%}
@@ -131,15 +93,13 @@
 {%- endmacro %}
 
 {% macro check_unknown_settings() -%}
-    {#- A var given with --vars that dbt_project.yml does not declare (a typo) would be
+    {#- A var given with --vars that settings.yml does not describe (a typo) would be
         ignored without a word: stop instead, suggesting the closest declared name. -#}
     {%- set given = invocation_args_dict.get('vars') or {} -%}
     {%- if given is not mapping or given | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set project_yml = run_query(
-        "select content from read_text(" ~ sql_text(project_dir() ~ '/dbt_project.yml') ~ ")").columns[0].values()[0] -%}
-    {%- set declared = (fromyaml(project_yml).get('vars') or {}).keys() | list -%}
+    {%- set declared = settings_spec().keys() | list -%}
     {%- for name in given if name not in declared -%}
         {%- set best = namespace(name=none, length=0) -%}
         {%- for candidate in declared -%}
@@ -162,8 +122,27 @@
     {%- endfor -%}
 {%- endmacro %}
 
+{% macro check_choice_setting(name, values, note) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is not string or (value | trim | lower) not in values -%}
+        {%- set listed = (values | join(' or ')) if values | length == 2 else 'one of ' ~ (values | join(', ')) -%}
+        {%- do raise_setting_error(name, value, listed ~ (' (' ~ note ~ ')' if note else '')) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro check_currency_setting(name) -%}
+    {%- set currency = var(name, none) -%}
+    {%- set currencies = run_query(
+        "select upper(trim(currency)) from read_csv('" ~ seed_file_path('currency_rates')
+        ~ "', header = true, all_varchar = true) order by 1").columns[0].values() | list -%}
+    {%- if currency is not string or (currency | trim | upper) not in currencies -%}
+        {%- do raise_setting_error(name, currency,
+            "a currency listed in seeds/currency_rates.csv (" ~ (currencies | join(', ')) ~ ")") -%}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro check_settings() -%}
-    {#- on-run-start: every var against its documented type and range. -#}
+    {#- on-run-start: every var against its kind and range in settings.yml. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -184,37 +163,26 @@
         {%- endif -%}
     {%- endif -%}
 
-    {%- set raw_format = var('raw_format', none) -%}
-    {%- if raw_format is not string or (raw_format | lower) not in ['parquet', 'csv'] -%}
-        {%- do raise_setting_error('raw_format', raw_format, "parquet or csv") -%}
-    {%- endif -%}
-
     {%- do check_raw_timestamp_formats() -%}
 
-    {%- set accept = var('accept_rejected_rows', false) -%}
-    {%- if accept not in [true, false, 'true', 'false', 'True', 'False'] -%}
-        {%- do raise_setting_error('accept_rejected_rows', accept, "true or false") -%}
-    {%- endif -%}
-
-    {%- set purchase_model = var('clv_purchase_model', none) -%}
-    {%- set purchase_models = ['auto', 'bg_nbd', 'mbg_nbd', 'pareto_nbd'] -%}
-    {%- if purchase_model is not string or (purchase_model | trim | lower) not in purchase_models -%}
-        {%- do raise_setting_error('clv_purchase_model', purchase_model,
-            "one of " ~ (purchase_models | join(', ')) ~ " (auto: the data choose, marts.clv_model_comparison)") -%}
-    {%- endif -%}
-
-    {%- set currency = var('reporting_currency', none) -%}
-    {%- set currencies = run_query(
-        "select upper(trim(currency)) from read_csv('" ~ seed_file_path('currency_rates')
-        ~ "', header = true, all_varchar = true) order by 1").columns[0].values() | list -%}
-    {%- if currency is not string or (currency | trim | upper) not in currencies -%}
-        {%- do raise_setting_error('reporting_currency', currency,
-            "a currency listed in seeds/currency_rates.csv (" ~ (currencies | join(', ')) ~ ")") -%}
-    {%- endif -%}
-
+    {%- set spec = settings_spec() -%}
     {%- set numbers = {} -%}
-    {%- for name, spec in settings_spec().items() -%}
-        {%- do numbers.update({name: check_number_setting(name, spec[0], spec[1], spec[2], spec[3])}) -%}
+    {%- for name, setting in spec.items() -%}
+        {%- set kind = setting['kind'] -%}
+        {%- if kind == 'choice' -%}
+            {%- do check_choice_setting(name, setting['values'], setting.get('unit')) -%}
+        {%- elif kind == 'boolean' -%}
+            {%- set value = var(name, none) -%}
+            {%- if value not in [true, false, 'true', 'false', 'True', 'False'] -%}
+                {%- do raise_setting_error(name, value, "true or false") -%}
+            {%- endif -%}
+        {%- elif kind == 'currency' -%}
+            {%- do check_currency_setting(name) -%}
+        {%- elif kind in ['number', 'integer', 'fraction_open', 'positive'] -%}
+            {%- do numbers.update({name: check_number_setting(
+                name, kind, setting.get('min', 0), setting.get('max'), setting['unit'])}) -%}
+        {%- endif -%}
+        {#- date (as_of_date) and timestamp_formats are checked above. -#}
     {%- endfor -%}
 
     {%- set social_weights = ['social_knowledge_weight', 'social_participation_weight', 'social_reach_weight'] -%}

@@ -12,10 +12,6 @@ transactions as (
     where rejection_reason is null
 ),
 
-rates as (
-    select * from {{ ref('stg_reference__exchange_rates') }}
-),
-
 final as (
     select
         transactions.transaction_id,
@@ -27,12 +23,8 @@ final as (
         transactions.refunded_transaction_id,
         transactions.currency as original_currency,
         transactions.amount as original_amount,
-        transactions.cost as original_cost,
-        cast(transactions.amount * rates.to_reporting_rate as decimal(18, 2)) as amount,
-        cast(transactions.cost * rates.to_reporting_rate as decimal(18, 2)) as cost
+        transactions.cost as original_cost
     from transactions
-    inner join rates
-        on transactions.currency = rates.currency
 )
 
 select * from final

@@ -1,22 +1,16 @@
--- Conversion factors from every known currency into the reporting currency.
+-- Every known currency and its value in US dollars (seed currency_rates). The factors
+-- into the reporting currency are int_exchange_rates_resolved.
 with
 
 rates as (
     select * from {{ ref('currency_rates') }}
 ),
 
-reporting as (
-    select usd_per_unit from rates
-    where currency = upper('{{ var("reporting_currency") }}')
-),
-
 final as (
     select
         upper(rates.currency) as currency,
-        rates.usd_per_unit,
-        cast(rates.usd_per_unit / reporting.usd_per_unit as double) as to_reporting_rate
+        rates.usd_per_unit
     from rates
-    cross join reporting
 )
 
 select * from final

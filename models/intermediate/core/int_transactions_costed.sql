@@ -6,6 +6,10 @@ transactions as (
     select * from {{ ref('stg_raw__transactions') }}
 ),
 
+rates as (
+    select * from {{ ref('int_exchange_rates_resolved') }}
+),
+
 settings as (
     select * from {{ ref('int_analysis_settings') }}
 ),
@@ -15,8 +19,13 @@ category_margins as (
 ),
 
 in_window as (
-    select transactions.*
+    select
+        transactions.*,
+        cast(transactions.original_amount * rates.to_reporting_rate as decimal(18, 2)) as amount,
+        cast(transactions.original_cost * rates.to_reporting_rate as decimal(18, 2)) as cost
     from transactions
+    inner join rates
+        on transactions.original_currency = rates.currency
     cross join settings
     where transactions.transacted_at < settings.as_of_cutoff_at
 ),

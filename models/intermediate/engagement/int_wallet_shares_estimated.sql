@@ -6,8 +6,18 @@ customers as (
     select * from {{ ref('int_customers_filtered') }}
 ),
 
+rates as (
+    select * from {{ ref('int_exchange_rates_resolved') }}
+),
+
 surveys as (
-    select * from {{ ref('stg_raw__wallet_surveys') }}
+    -- The reported category spend in the reporting currency.
+    select
+        stg_surveys.*,
+        cast(stg_surveys.original_category_spend * rates.to_reporting_rate as decimal(18, 2)) as category_spend
+    from {{ ref('stg_raw__wallet_surveys') }} as stg_surveys
+    left join rates
+        on stg_surveys.original_currency = rates.currency
 ),
 
 transactions as (
