@@ -1,6 +1,6 @@
-"""The settings tables of docs/settings.md, generated from settings.yml.
+"""The settings tables of docs/settings.md, generated from docs/settings.yml.
 
-settings.yml describes every setting (dbt var) once: section, kind, range or allowed
+docs/settings.yml describes every setting (dbt var) once: section, kind, range or allowed
 values, default, unit and meaning. `python -m customer_value.settings_doc --write`
 rewrites the part of docs/settings.md between its two markers (the prose around it is
 kept); `--check` (and tests/python/test_settings_spec.py) fails when the page is stale.
@@ -16,14 +16,14 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-SPEC_PATH = PROJECT_DIR / "settings.yml"
+SPEC_PATH = PROJECT_DIR / "docs" / "settings.yml"
 DOC_PATH = PROJECT_DIR / "docs" / "settings.md"
-BEGIN = "<!-- settings tables: generated from settings.yml by python -m customer_value.settings_doc --write -->"
+BEGIN = "<!-- settings tables: generated from docs/settings.yml by python -m customer_value.settings_doc --write -->"
 END = "<!-- end of the generated settings tables -->"
 
 
 def load_sections(path: Path = SPEC_PATH) -> list[dict[str, Any]]:
-    """The sections of settings.yml, each with its title, note and settings."""
+    """The sections of docs/settings.yml, each with its title, note and settings."""
     sections: list[dict[str, Any]] = yaml.safe_load(path.read_text())["sections"]
     return sections
 
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if page != expected:
         print(f"{DOC_PATH} is stale: run python -m customer_value.settings_doc --write", file=sys.stderr)
         return 1
-    print(f"{DOC_PATH} matches settings.yml")
+    print(f"{DOC_PATH} matches docs/settings.yml")
     return 0
 
 

@@ -1,15 +1,20 @@
 {#- Every setting (dbt var) checked before any model runs (on-run-start), against its
-    kind and range in settings.yml (the one description of every setting, from which
+    kind and range in docs/settings.yml (the one description of every setting, from which
     docs/settings.md's tables are generated). A wrong one stops the run at once with one
     line naming the var, its value and what is allowed. Settings that can only be
     judged against the data (as_of_date inside the data) are checked where the data is
     staged: check_as_of_date_in_data(), a post-hook of stg_raw__transactions. -#}
 
 {% macro settings_spec() -%}
-    {#- settings.yml as a map from var name to its entry (kind, min, max, values,
+    {#- docs/settings.yml as a map from var name to its entry (kind, min, max, values,
         default, unit, meaning), in the order of the file. -#}
-    {%- set text = run_query(
-        "select content from read_text(" ~ sql_text(project_dir() ~ '/settings.yml') ~ ")").columns[0].values()[0] -%}
+    {%- set path = project_dir() ~ '/docs/settings.yml' -%}
+    {%- set rows = run_query("select content from read_text(" ~ sql_text(path) ~ ")").columns[0].values() -%}
+    {%- if rows | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Settings: " ~ path ~ " (the description of every setting) is missing; restore it from git.") }}
+    {%- endif -%}
+    {%- set text = rows[0] -%}
     {%- set spec = {} -%}
     {%- for section in fromyaml(text)['sections'] -%}
         {%- for setting in section['settings'] -%}
@@ -93,7 +98,7 @@
 {%- endmacro %}
 
 {% macro check_unknown_settings() -%}
-    {#- A var given with --vars that settings.yml does not describe (a typo) would be
+    {#- A var given with --vars that docs/settings.yml does not describe (a typo) would be
         ignored without a word: stop instead, suggesting the closest declared name. -#}
     {%- set given = invocation_args_dict.get('vars') or {} -%}
     {%- if given is not mapping or given | length == 0 -%}
@@ -142,7 +147,7 @@
 {%- endmacro %}
 
 {% macro check_settings() -%}
-    {#- on-run-start: every var against its kind and range in settings.yml. -#}
+    {#- on-run-start: every var against its kind and range in docs/settings.yml. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}

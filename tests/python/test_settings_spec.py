@@ -1,4 +1,4 @@
-"""settings.yml is the one description of every setting (issue 18).
+"""docs/settings.yml is the one description of every setting (issue 18).
 
 The defaults in dbt_project.yml and the tables of docs/settings.md must say what it says,
 and no model but the one-row settings models reads a var. Fast: no dbt run.
@@ -22,7 +22,7 @@ VAR_CALL = re.compile(r"(?<![\w.])var\s*\(")
 #: known while SQL is written (the raw files' format, how their timestamps are written,
 #: the snapshot's tolerance) or in the hooks around the models (serving, the run summary).
 MACROS_READING_VARS = {
-    "settings_checks.sql",  # check_settings(): every var against settings.yml
+    "settings_checks.sql",  # check_settings(): every var against docs/settings.yml
     "raw_data.sql",  # raw_format: which file every base model reads
     "timestamps.sql",  # raw_timestamp_formats: how base models parse timestamps
     "snapshot_strategies.sql",  # history_relative_tolerance: the snapshot's change test
@@ -47,15 +47,15 @@ def test_every_setting_is_described_completely():
 def test_dbt_project_declares_the_defaults_of_settings_yml():
     declared = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
     described = {name: setting["default"] for name, setting in load_settings().items()}
-    assert sorted(declared) == sorted(described), "a var is in dbt_project.yml or settings.yml, not both"
+    assert sorted(declared) == sorted(described), "a var is in dbt_project.yml or docs/settings.yml, not both"
     differing = {name: (declared[name], described[name]) for name in declared if declared[name] != described[name]}
-    assert not differing, f"defaults (dbt_project.yml, settings.yml) differ: {differing}"
+    assert not differing, f"defaults (dbt_project.yml, docs/settings.yml) differ: {differing}"
 
 
 def test_settings_page_is_generated_from_settings_yml():
     page = DOC_PATH.read_text()
     assert page == render_page(page, load_sections()), (
-        "docs/settings.md differs from settings.yml: edit settings.yml, then"
+        "docs/settings.md differs from docs/settings.yml: edit docs/settings.yml, then"
         " python -m customer_value.settings_doc --write"
     )
 
