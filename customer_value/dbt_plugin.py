@@ -11,6 +11,10 @@ what to do:
   separate in-memory DuckDB and returns the reason instead of failing, so that the
   macro raw_table() can stop the build naming the file and saying to export it again.
 
+When dbt opens the database, the modules the Python models import (customer_value.clv:
+numpy, scipy) start loading in a background thread, so that the first Python model of a
+build does not wait for them on the build's critical path.
+
 With the environment variable DUCKDB_THREADS set, every connection runs DuckDB with that
 many threads (by default DuckDB uses every core).
 
@@ -21,8 +25,10 @@ from the environment variable CUSTOMER_KEY_SECRET (macros/privacy.sql).
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+import threading
 from typing import Any
 
 import duckdb
@@ -44,6 +50,24 @@ def locked_message(path: str, error: str) -> str:
         f" BI tools and notebooks should open the serving copy ({SERVING_COPY} in the project folder),"
         " not the working database."
     )
+
+
+PYTHON_MODEL_MODULES = ("customer_value.clv",)
+
+
+def _import_python_model_modules() -> None:
+    for name in PYTHON_MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the Python model importing it reports the error
+            return
+
+
+def preload_python_model_modules() -> None:
+    """Start importing what the Python models import, in a daemon thread: the staging
+    models keep the dbt threads busy in DuckDB meanwhile, and the first Python model finds
+    the modules loaded (Python's import lock makes it wait for a half-done import)."""
+    threading.Thread(target=_import_python_model_modules, name="preload-python-models", daemon=True).start()
 
 
 def raw_file_error(path: str | None, file_format: str | None) -> str | None:
@@ -70,6 +94,7 @@ class Plugin(BasePlugin):
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
         # Called just before dbt-duckdb opens the database: open it once here to turn
         # the errors of that step into messages (dbt would print a traceback).
+        preload_python_model_modules()
         path = creds.path
         if not path or path == ":memory:" or re.match(r"^[a-z]+:", path):
             return
