@@ -16,12 +16,8 @@ source as not materialized (
     select * from {{ raw_rows('transactions', announce=true, only_new=is_incremental()) }}
 ),
 
--- The known currencies straight from the seed (as stg_reference__exchange_rates reads
--- them), not from that view: this model heads the build's longest chain (transactions,
--- settings, costs, CLV, segments), and dbt starts a model by its depth in the DAG, so
--- every step in front of it (the view and its tests) delayed the whole chain.
 currencies as (
-    select upper(currency) as currency from {{ ref('currency_rates') }}
+    select currency from {{ ref('stg_reference__exchange_rates') }}
 ),
 
 typed as not materialized (
