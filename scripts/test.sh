@@ -57,4 +57,4 @@ if [[ $mode == fast ]]; then
     exec python -m pytest -m "not slow" "$@"
 fi
 echo "test: pytest"
-python -m pytest "$@"
+python -m pytest --durations=25 "$@"
