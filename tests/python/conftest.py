@@ -17,7 +17,7 @@ from dbt_helpers import assert_build_ok, generate, run_dbt
 def clean_build(tmp_path_factory):
     """3,000 generated customers (seed 7), every table, no faults, built with the defaults."""
     raw = generate(tmp_path_factory.mktemp("raw_clean"), "--customers", "3000", "--seed", "7")
-    result = run_dbt(raw, tmp_path_factory.mktemp("build_clean"))
+    result = run_dbt(raw, tmp_path_factory.mktemp("build_clean"), unit_tests=True)
     assert_build_ok(result)
     return raw, result
 
