@@ -94,9 +94,9 @@ def _reuse_parse(work_dir: Path, args: tuple[str, ...], env: dict[str, str]) -> 
     reparses from scratch when --vars, the profile or the env vars of dbt_project.yml
     changed, and reparses the files whose env_var() values changed (RAW_DATA_DIR). The
     profile differs between work dirs only in the database path, which no model reads
-    while parsing: so a first run gets the partial_parse.msgpack of an earlier run with
-    the same --vars and an otherwise identical profile, with the saved profile hash
-    replaced by this run's. Everything else dbt checks itself (files changed since, env
+    while parsing: so a run gets the partial_parse.msgpack of the first run with the
+    same --vars and an otherwise identical profile, with the saved profile hash replaced
+    by this run's (also in a work dir whose last run had other --vars). Everything else dbt checks itself (files changed since, env
     vars used in models, dbt version). Measured: the manifest is the same as a full
     parse's but for timestamps. DBT_TEST_REUSE_PARSE=0 turns it off."""
     if os.environ.get("DBT_TEST_REUSE_PARSE", "1") == "0":
@@ -107,7 +107,7 @@ def _reuse_parse(work_dir: Path, args: tuple[str, ...], env: dict[str, str]) -> 
         return [], None
     target_file = work_dir / "target" / "partial_parse.msgpack"
     template = _parse_templates.get(_vars_of(args))
-    if template is not None and not target_file.exists():
+    if template is not None:
         saved, saved_info, saved_hash = template
         if _without_path(saved_info) == _without_path(info):
             data = saved.read_bytes()
