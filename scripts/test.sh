@@ -56,5 +56,8 @@ if [[ $mode == fast ]]; then
     echo "test: pytest -m 'not slow'"
     exec python -m pytest -m "not slow" "$@"
 fi
-echo "test: pytest"
-python -m pytest "$@"
+# Two pytest-xdist workers (PYTEST_WORKERS sets another number, 0 runs in this process);
+# each test file runs whole on one worker, so a file's module fixtures are built once.
+workers="${PYTEST_WORKERS:-2}"
+echo "test: pytest (${workers} workers)"
+python -m pytest -n "$workers" --dist loadfile --durations=25 "$@"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import pprint
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,11 +53,95 @@ def rewrite_parquet(path: Path, select: str) -> None:
         con.execute(f"copy ({select}) to '{path}' (format parquet)")
 
 
-def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -> DbtResult:
+#: The parse each test's build can reuse (dbt's partial parsing, see `_reuse_parse`): for
+#: each --vars, the partial_parse.msgpack of the first run with them, its profile's
+#: connection info and that profile's hash.
+_parse_templates: dict[str | None, tuple[Path, list, str]] = {}
+_template_dir: Path | None = None
+
+
+def _connection_info(env: dict[str, str]) -> list[tuple]:
+    """The profile's connection info as dbt hashes it for partial parsing (the profile hash
+    of ManifestLoader.build_manifest_state_check), rendered with `env`."""
+    from argparse import Namespace
+
+    from dbt.config.runtime import load_profile
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    set_invocation_context(env)
+    set_from_args(Namespace(PROFILES_DIR=env["DBT_PROFILES_DIR"]), None)
+    return sorted(load_profile(str(PROJECT_DIR), {}).credentials.connection_info())
+
+
+def _profile_hash(info: list[tuple]) -> str:
+    from dbt.contracts.files import FileHash
+
+    return FileHash.from_contents(pprint.pformat(info)).checksum
+
+
+def _without_path(info: list[tuple]) -> list[tuple]:
+    return [(key, value) for key, value in info if key != "path"]
+
+
+def _vars_of(args: tuple[str, ...]) -> str | None:
+    return args[args.index("--vars") + 1] if "--vars" in args else None
+
+
+def _reuse_parse(work_dir: Path, args: tuple[str, ...], env: dict[str, str]) -> tuple[list, str | None]:
+    """Give a run a parse to reuse: each work dir has its own target/ and database file, so
+    dbt parses the whole project again (8-10 s) on every first run in a work dir. dbt
+    reparses from scratch when --vars, the profile or the env vars of dbt_project.yml
+    changed, and reparses the files whose env_var() values changed (RAW_DATA_DIR). The
+    profile differs between work dirs only in the database path, which no model reads
+    while parsing: so a run gets the partial_parse.msgpack of the first run with the
+    same --vars and an otherwise identical profile, with the saved profile hash replaced
+    by this run's (also in a work dir whose last run had other --vars). Everything else dbt checks itself (files changed since, env
+    vars used in models, dbt version). Measured: the manifest is the same as a full
+    parse's but for timestamps. DBT_TEST_REUSE_PARSE=0 turns it off."""
+    if os.environ.get("DBT_TEST_REUSE_PARSE", "1") == "0":
+        return [], None
+    try:
+        info = _connection_info(env)
+    except Exception:  # noqa: BLE001 - a profile dbt cannot render: dbt says why in the run itself
+        return [], None
+    target_file = work_dir / "target" / "partial_parse.msgpack"
+    template = _parse_templates.get(_vars_of(args))
+    if template is not None:
+        saved, saved_info, saved_hash = template
+        if _without_path(saved_info) == _without_path(info):
+            data = saved.read_bytes()
+            # The hash is a 64-digit hex string in the msgpack: replace it in place.
+            assert data.count(saved_hash.encode()) == 1, "the saved profile hash is not found once"
+            target_file.parent.mkdir(parents=True, exist_ok=True)
+            target_file.write_bytes(data.replace(saved_hash.encode(), _profile_hash(info).encode()))
+    return info, _vars_of(args)
+
+
+def _keep_parse(work_dir: Path, info: list, key: str | None) -> None:
+    """After the first run with these --vars: keep its parse for the next work dirs."""
+    global _template_dir
+    target_file = work_dir / "target" / "partial_parse.msgpack"
+    if not info or key in _parse_templates or not target_file.exists():
+        return
+    if _template_dir is None:
+        _template_dir = Path(tempfile.mkdtemp(prefix="dbt-parse-"))
+        atexit.register(shutil.rmtree, _template_dir, True)
+    saved = _template_dir / f"{len(_parse_templates)}.msgpack"
+    shutil.copyfile(target_file, saved)
+    profile_hash = _profile_hash(info)
+    if saved.read_bytes().count(profile_hash.encode()) == 1:
+        _parse_templates[key] = (saved, info, profile_hash)
+
+
+def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build", unit_tests: bool = False) -> DbtResult:
     """Run a dbt command on raw files in `raw_dir`, writing only inside `work_dir`.
 
     The database is `work_dir/test.duckdb`, the serving copy goes to `work_dir/serving`,
     and dbt imports this checkout's `customer_value` package (its plugin and models).
+    `dbt build` leaves out the unit tests unless `unit_tests`: they do not read the raw
+    data, and scripts/test.sh runs them in its own build (as does the `clean_build`
+    fixture); each build's data tests run.
     """
     database = work_dir / "test.duckdb"
     serving_dir = work_dir / "serving"
@@ -65,6 +153,9 @@ def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -
         "SERVING_DIR": str(serving_dir),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")])),
     }
+    if command == "build" and not unit_tests:
+        args = ("--exclude-resource-type", "unit_test", *args)
+    info, key = _reuse_parse(work_dir, args, env)
     completed = subprocess.run(
         [
             DBT,
@@ -81,6 +172,7 @@ def run_dbt(raw_dir: Path, work_dir: Path, *args: str, command: str = "build") -
         capture_output=True,
         text=True,
     )
+    _keep_parse(work_dir, info, key)
     return DbtResult(completed.returncode, completed.stdout + completed.stderr, database, serving_dir)
 
 

@@ -111,7 +111,7 @@ def test_wrong_setting_stops_the_run_before_any_model(tmp_path, setting, expecte
 
 
 def test_as_of_date_before_the_data_says_where_the_data_starts(tmp_path, small_raw):
-    result = run_dbt(small_raw, tmp_path / "build", "--vars", "{as_of_date: 2001-01-31}")
+    result = run_dbt(small_raw, tmp_path / "build", "--vars", "{as_of_date: 2001-01-31}", unit_tests=True)
     line = line_with(result, "Setting as_of_date = 2001-01-31 is before the data: the first transaction is on")
     assert "Use a date from" in line and "or leave as_of_date empty" in line
     # Stopped where the data became known: no unit test or intermediate model ran into it.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,11 @@ def mf_project(clean_build, tmp_path_factory) -> tuple[Path, DbtResult]:
             (project / entry.name).symlink_to(entry)
     (project / "target").symlink_to(build.database.parent / "target")
     assert (project / "target" / "semantic_manifest.json").exists()
-    return project, build
+    # mf opens the database to write (the dbt adapter does): a copy of the clean build's,
+    # which other tests (other pytest-xdist workers too) read meanwhile.
+    database = project / build.database.name
+    shutil.copyfile(build.database, database)
+    return project, DbtResult(build.returncode, build.output, database, build.serving_dir)
 
 
 def run_mf(mf_project, *args: str) -> subprocess.CompletedProcess:
