@@ -29,3 +29,21 @@
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}
+
+{% macro close_removed_history_rows() -%}
+    {#- post-hook of the snapshot customer_segment_history. hard_deletes: ignore keeps the
+        rows of other as_of_dates current (customer_segments holds one date only), so a
+        customer gone from the export in a rebuild at a recorded date would stay current
+        there: close those rows, at the date this build records and no other. -#}
+    {%- set states = ref('customer_segment_states') -%}
+    update {{ this }} as history
+    set dbt_valid_to = {{ snapshot_get_time() }}
+    where history.dbt_valid_to is null
+        and history.as_of_date in (select distinct as_of_date from {{ states }})
+        and not exists (
+            select 1
+            from {{ states }} as states
+            where states.customer_id = history.customer_id
+                and states.as_of_date = history.as_of_date
+        )
+{%- endmacro %}

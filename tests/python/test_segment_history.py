@@ -4,7 +4,7 @@ The snapshot `snapshots.customer_segment_history` keeps each build's segments, a
 `marts.segment_migrations` compares consecutive dates. The test records the mart after
 each build and recomputes the migrations from those states on its own.
 
-The tests share one database and run in file order: the last two rebuild it.
+The tests share one database and run in file order: the last three rebuild it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import DbtResult, assert_build_ok, generate, run_dbt
+from dbt_helpers import DbtResult, assert_build_ok, generate, rewrite_parquet, run_dbt
 
 FIRST_DATE = date(2026, 3, 31)
 SECOND_DATE = date(2026, 6, 30)  # the generator's default end date
@@ -227,3 +227,27 @@ def test_a_rebuild_with_changed_values_keeps_the_old_ones_as_history(history):
     assert versions(rebuilt, FIRST_DATE, current=False) == {}
     assert versions(rebuilt, FIRST_DATE, current=True) == history.first
     assert_migrations(rebuilt, expected_migrations(history.first, changed))
+
+
+def test_a_customer_removed_from_the_export_leaves_the_rebuilt_date(history):
+    """A rebuild at a recorded date after a customer was taken out of the customers export
+    (an erasure request, a test account): their row at that date is closed, their rows at
+    other dates stay, and the migrations count them as gone. Before, the snapshot kept the
+    row current (hard_deletes: ignore) and the migrations' data test stopped the build."""
+    removed = min(history.first.keys() & history.second.keys())
+    rewrite_parquet(history.raw / "customers.parquet", f"select * from t where customer_id != '{removed}'")
+
+    rebuilt = build_at(history.raw, history.work, SECOND_DATE)
+
+    after = mart_state(rebuilt, SECOND_DATE)
+    assert removed not in after and len(after) == len(history.second) - 1
+    assert removed not in versions(rebuilt, SECOND_DATE, current=True)
+    assert removed in versions(rebuilt, SECOND_DATE, current=False)
+    assert versions(rebuilt, FIRST_DATE, current=True) == history.first
+    assert sorted(rebuilt.query(CURRENT_KEYS_SQL)) == [
+        (FIRST_DATE, len(history.first), len(history.first)),
+        (SECOND_DATE, len(after), len(after)),
+    ]
+    current = versions(rebuilt, SECOND_DATE, current=True)
+    assert_migrations(rebuilt, expected_migrations(history.first, current))
+    assert any(to_segment == "gone" for _, to_segment in expected_migrations(history.first, current))
