@@ -302,6 +302,7 @@ def node_times(run_results: dict) -> dict:
         "tests_s": round(sum(t for _, t, _ in tests), 2),
         "staging_s": round(sum(t for n, t, _ in models if n.startswith(("base_raw__", "stg_raw__"))), 2),
         "event_staging_s": round(sum(t for n, t, _ in models if n.startswith("base_raw__") and n.endswith("_rows")), 2),
+        "intermediate_s": round(sum(t for n, t, _ in models if n.startswith("int_")), 2),
         "top_models": [(n, round(t, 2)) for n, t, _ in models[:10]],
         "top_tests": [(n, round(t, 2)) for n, t, _ in tests[:10]],
         "nodes": len(models) + len(tests),
@@ -419,6 +420,11 @@ def measure_incremental(raw_dir: Path, work: Path) -> dict:
         "history_event_staging_s": first_times["event_staging_s"],
         "daily_event_staging_s": daily_times["event_staging_s"],
         "daily_top_models": daily_times["top_models"],
+        "daily_models_s": daily_times["models_s"],
+        "daily_intermediate_s": daily_times["intermediate_s"],
+        "daily_tests_s": daily_times["tests_s"],
+        "daily_dbt_elapsed_s": round(daily_results.get("elapsed_time", float("nan")), 2),
+        "daily_cpu_s": round(daily.cpu_s, 1),
     }
 
 
@@ -557,12 +563,22 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             test = r.times["top_tests"][i] if i < len(r.times["top_tests"]) else ("", "")
             lines.append(f"| {model[0]} | {model[1]} | {test[0]} | {test[1]} |")
         if r.incremental:
+            inc = r.incremental
             lines += [
                 "",
-                "Daily build, slowest models: "
-                + ", ".join(f"{n} {t} s" for n, t in r.incremental["daily_top_models"][:5])
-                + ".",
+                "Daily build, slowest models: " + ", ".join(f"{n} {t} s" for n, t in inc["daily_top_models"][:5]) + ".",
             ]
+            if "daily_models_s" in inc:
+                lines += [
+                    "",
+                    (
+                        f"Thread time, full build / daily build: staging {r.times['staging_s']:.1f} / "
+                        f"{inc['daily_staging_s']:.1f} s, intermediate {r.times.get('intermediate_s', float('nan')):.1f}"
+                        f" / {inc['daily_intermediate_s']:.1f} s, all models {r.times['models_s']:.1f} / "
+                        f"{inc['daily_models_s']:.1f} s, tests {r.times['tests_s']:.1f} / {inc['daily_tests_s']:.1f} s;"
+                        f" CPU {r.cpu_s:.0f} / {inc['daily_cpu_s']:.0f} s."
+                    ),
+                ]
     return "\n".join(lines) + "\n"
 
 
