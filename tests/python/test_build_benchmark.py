@@ -57,3 +57,35 @@ def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
     # The cached data is reused: a second call does not generate again.
     raw_dir, generate_s = build_benchmark.ensure_data(tmp_path / "data", 1000, 42)
     assert generate_s is None and (raw_dir / "customers.parquet").is_file()
+
+
+def test_model_memory_names_the_models_that_need_more_than_a_limit(clean_build, capsys):
+    """benchmarks/model_memory.py: every compiled model of a build listed with the smallest
+    limit it completes within; the wide join of every measure cannot fit in 1MB, and the
+    built database is only read."""
+    import model_memory
+
+    _, build = clean_build
+    database = build.database
+    before = database.stat().st_mtime_ns
+    assert (
+        model_memory.main(
+            [
+                "--database",
+                str(database),
+                "--target-path",
+                str(database.parent / "target"),
+                "--limits",
+                "1MB",
+                "3GB",
+                "--all",
+            ]
+        )
+        == 0
+    )
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()[2:]]
+    needed = {row[0].removeprefix("| "): row[1] for row in rows}
+    assert needed["int_customers_measures_joined"] == "3GB"
+    assert set(needed.values()) <= {"1MB", "3GB"}
+    assert {"stg_raw__customers", "customer_segments", "int_social_scores_computed"} <= set(needed)
+    assert database.stat().st_mtime_ns == before
