@@ -351,6 +351,8 @@ class SizeResult:
     incremental: dict = field(default_factory=dict)
     measured_at: str = ""
     dbt_threads: int | None = None
+    #: DBT_DUCKDB_MEMORY_LIMIT when set for the run (profiles.yml's default otherwise).
+    memory_limit: str | None = None
 
 
 def load_average() -> float:
@@ -388,6 +390,7 @@ def measure_size(
         load_after=load_average(),
         measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         dbt_threads=threads,
+        memory_limit=os.environ.get("DBT_DUCKDB_MEMORY_LIMIT") or None,
     )
     if incremental:
         result.incremental = measure_incremental(raw_dir, work_root / f"c{customers}_daily")
@@ -515,6 +518,7 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             f"| {r.floor['wall_s']:.2f} s | {gib(r.floor['peak_rss_bytes'])} | {r.parse_s:.1f} s "
             f"| {r.load_before:.2f}/{r.load_after:.2f} | {r.measured_at}"
             + (f", `--threads {r.dbt_threads}`" if r.dbt_threads else "")
+            + (f", `DBT_DUCKDB_MEMORY_LIMIT={r.memory_limit}`" if r.memory_limit else "")
             + " |"
         )
     daily = [r for r in results if r.incremental]
