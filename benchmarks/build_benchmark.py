@@ -471,6 +471,69 @@ def profile_settings() -> str:
     return f"dbt threads {output.get('threads')}; DuckDB {settings}"
 
 
+#: The targets the build is measured against (issue 19), checked on each results file;
+#: docs/scale.md says what limits the ones not met.
+TARGET_WALL_1M_S = 40.0
+TARGET_PEAK_1M_GIB = 4.0
+TARGET_DAILY_SHARE = 1 / 3
+TARGET_WALL_10M_S = 600.0
+
+
+def targets_section(results: list[SizeResult], cores: int) -> list[str]:
+    """The targets at 1,000,000 and 10,000,000 customers against the measured runs."""
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    by_size = {r.customers: r for r in results}
+    rows: list[str] = []
+    million = by_size.get(1_000_000)
+    if million:
+        rows.append(
+            f"| 1,000,000 customers: full build at most {TARGET_WALL_1M_S:.0f} s | {million.wall_s:.1f} s; "
+            f"CPU {million.cpu_s:.0f} s, so at least {million.cpu_s / cores:.0f} s on {cores} cores "
+            f"| {met(million.wall_s <= TARGET_WALL_1M_S)} |"
+        )
+        rows.append(
+            f"| 1,000,000 customers: peak memory at most {TARGET_PEAK_1M_GIB:.0f} GiB | {gib(million.peak_rss_bytes)} "
+            f"| {met(million.peak_rss_bytes <= TARGET_PEAK_1M_GIB * 1024**3)} |"
+        )
+        if million.incremental:
+            share = million.incremental["daily_wall_s"] / million.wall_s
+            rows.append(
+                f"| 1,000,000 customers: daily run at most a third of the full build "
+                f"| {million.incremental['daily_wall_s']:.1f} s = {share:.2f} of {million.wall_s:.1f} s "
+                f"| {met(share <= TARGET_DAILY_SHARE)} |"
+            )
+    ten_million = by_size.get(10_000_000)
+    if ten_million:
+        limit = f"`DBT_DUCKDB_MEMORY_LIMIT={ten_million.memory_limit}`" if ten_million.memory_limit else "the 3GB limit"
+        rows.append(
+            f"| 10,000,000 customers: completes within the 3GB limit, in at most {TARGET_WALL_10M_S / 60:.0f} min "
+            f"| completed with {limit} in {ten_million.wall_s / 60:.1f} min, "
+            f"peak {gib(ten_million.peak_rss_bytes)} "
+            f"| {met(ten_million.memory_limit in (None, '3GB') and ten_million.wall_s <= TARGET_WALL_10M_S)} |"
+        )
+    else:
+        rows.append(
+            "| 10,000,000 customers: completes within the 3GB limit, in at most 10 min "
+            "| no completed run in this file | **not met** |"
+        )
+    return [
+        "",
+        "## Targets",
+        "",
+        (
+            "What this file's runs show against the build's targets; what limits the ones not met, measured: "
+            'docs/scale.md, "Targets, and what limits the ones not met".'
+        ),
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        *rows,
+    ]
+
+
 def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     mach = machine()
@@ -521,6 +584,7 @@ def render(results: list[SizeResult], args: argparse.Namespace, earlier: int = 0
             + (f", `DBT_DUCKDB_MEMORY_LIMIT={r.memory_limit}`" if r.memory_limit else "")
             + " |"
         )
+    lines += targets_section(results, mach["cores"] or 1)
     daily = [r for r in results if r.incremental]
     if daily:
         lines += [

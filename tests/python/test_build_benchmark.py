@@ -50,6 +50,8 @@ def test_build_benchmark_runs_at_the_smallest_size(tmp_path):
     assert "base_raw__email_events" in times["per_model"]
     text = results_file.read_text()
     assert "| 1,000 |" in text and "slowest nodes" in text
+    # Targets are judged at 1M and 10M only: neither size ran, so the 10M target is not met.
+    assert "## Targets" in text and "| no completed run in this file | **not met** |" in text
     # The README's short table is rewritten from the same results, the rest left as it was.
     readme_text = readme.read_text()
     assert "old" not in readme_text and readme_text.endswith("<!-- build-benchmark:end -->\n\nmore\n")
