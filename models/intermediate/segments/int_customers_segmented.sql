@@ -1,8 +1,16 @@
+{{ config(materialized='table_in_passes') }}
 -- The value segment and the named groups, one row per customer known on as_of_date:
 -- docs/measures.md, "The segments".
 with
 
+-- The customers of this pass (every customer unless the model is built in passes over
+-- customer buckets), and every customer for the percentile ranks below.
 measures as not materialized (
+    select * from {{ ref('int_customers_measures_joined') }}
+    where {{ in_customer_pass('customer_id') }}
+),
+
+population_measures as not materialized (
     select * from {{ ref('int_customers_measures_joined') }}
 ),
 
@@ -10,27 +18,30 @@ segment_settings as (
     select * from {{ ref('int_segment_settings') }}
 ),
 
-axes as not materialized (
-    select
-        measures.*,
-        not measures.is_prospect as is_buyer,
-        case
-            when measures.clv_status = 'not_fitted' then measures.historical_clv
-            else measures.predicted_clv
-        end as segment_clv,
-        case
-            when measures.clv_status = 'not_fitted' then 'historical_clv'
-            else 'predicted_clv'
-        end as segment_clv_measure,
-        case
-            when measures.crv is null then null
-            when measures.realized_crv > 0 then 'realized'
-            when measures.referrals_made_count > 0 then 'referrals_made'
-            else 'none'
-        end as crv_evidence
-    from measures
-),
+-- The same axes for the customers of this pass (axes) and for every customer (population_axes).
+{% for axes, rows in [('axes', 'measures'), ('population_axes', 'population_measures')] %}
+    {{ axes }} as not materialized (
+        select
+            {{ rows }}.*,
+            not {{ rows }}.is_prospect as is_buyer,
+            case
+                when {{ rows }}.clv_status = 'not_fitted' then {{ rows }}.historical_clv
+                else {{ rows }}.predicted_clv
+            end as segment_clv,
+            case
+                when {{ rows }}.clv_status = 'not_fitted' then 'historical_clv'
+                else 'predicted_clv'
+            end as segment_clv_measure,
+            case
+                when {{ rows }}.crv is null then null
+                when {{ rows }}.realized_crv > 0 then 'realized'
+                when {{ rows }}.referrals_made_count > 0 then 'referrals_made'
+                else 'none'
+            end as crv_evidence
+        from {{ rows }}
+    ),
 
+{% endfor %}
 -- Percentile ranks, each over the customers it ranks, taken on narrow rows and joined
 -- back by customer (a window over the whole wide row would sort every column).
 {% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
@@ -38,7 +49,7 @@ axes as not materialized (
         select
             customer_id,
             percent_rank() over (order by {{ measure }}) as {{ measure }}_percentile
-        from axes
+        from population_axes
         where is_buyer and {{ measure }} is not null
     ),
 
@@ -49,17 +60,18 @@ referral_ranks as (
         customer_id,
         percent_rank() over (order by crv) as crv_percentile,
         percent_rank() over (order by referral_rate_credible_multiple) as referral_evidence_percentile
-    from axes
+    from population_axes
     where is_buyer and crv_evidence in ('realized', 'referrals_made')
 ),
 
 activity as (
     select
-        axes.customer_id,
-        axes.recent_net_revenue,
-        axes.has_bought_in_window
-        and coalesce(axes.probability_alive >= segment_settings.active_min_probability_alive, true) as is_active
-    from axes
+        population_axes.customer_id,
+        population_axes.recent_net_revenue,
+        population_axes.has_bought_in_window
+        and coalesce(population_axes.probability_alive >= segment_settings.active_min_probability_alive, true)
+            as is_active
+    from population_axes
     cross join segment_settings
 ),
 
