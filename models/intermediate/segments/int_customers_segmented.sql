@@ -43,7 +43,9 @@ segment_settings as (
 
 {% endfor %}
 -- Percentile ranks, each over the customers it ranks, taken on narrow rows and joined
--- back by customer (a window over the whole wide row would sort every column).
+-- back by customer (a window over the whole wide row would sort every column). Ranked
+-- among every customer (population_axes); only the ranks of this pass's customers are
+-- kept (qualify: after the window), so the joins below hold a pass's rows.
 {% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
     {{ measure }}_ranks as (
         select
@@ -51,6 +53,7 @@ segment_settings as (
             percent_rank() over (order by {{ measure }}) as {{ measure }}_percentile
         from population_axes
         where is_buyer and {{ measure }} is not null
+        qualify {{ in_customer_pass('customer_id') }}
     ),
 
 {% endfor %}
@@ -62,6 +65,7 @@ referral_ranks as (
         percent_rank() over (order by referral_rate_credible_multiple) as referral_evidence_percentile
     from population_axes
     where is_buyer and crv_evidence in ('realized', 'referrals_made')
+    qualify {{ in_customer_pass('customer_id') }}
 ),
 
 activity as (
@@ -81,29 +85,46 @@ spend_ranks as (
         percent_rank() over (order by recent_net_revenue) as recent_spend_percentile
     from activity
     where is_active
+    qualify {{ in_customer_pass('customer_id') }}
 ),
 
-ranked as (
+pass_activity as (
+    select * from activity
+    where {{ in_customer_pass('customer_id') }}
+),
+
+-- The ranks of this pass's customers side by side on narrow rows, then joined to the wide
+-- rows once (several joins onto the wide rows would hold them in several hash tables).
+-- Materialized: the windows over every customer finish before the wide rows are hashed
+-- (at 1,000,000 customers in 10 passes the pass fits in 500MB this way, not otherwise).
+pass_ranks as materialized (
     select
-        axes.*,
+        pass_activity.customer_id,
         {% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
             {{ measure }}_ranks.{{ measure }}_percentile,
         {% endfor %}
         referral_ranks.crv_percentile,
         referral_ranks.referral_evidence_percentile,
-        activity.is_active,
+        pass_activity.is_active,
         spend_ranks.recent_spend_percentile
-    from axes
-    inner join activity
-        on axes.customer_id = activity.customer_id
+    from pass_activity
     {% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
         left join {{ measure }}_ranks
-            on axes.customer_id = {{ measure }}_ranks.customer_id
+            on pass_activity.customer_id = {{ measure }}_ranks.customer_id
     {% endfor %}
     left join referral_ranks
-        on axes.customer_id = referral_ranks.customer_id
+        on pass_activity.customer_id = referral_ranks.customer_id
     left join spend_ranks
-        on axes.customer_id = spend_ranks.customer_id
+        on pass_activity.customer_id = spend_ranks.customer_id
+),
+
+ranked as (
+    select
+        axes.*,
+        pass_ranks.* exclude (customer_id)  -- noqa: RF02
+    from axes
+    inner join pass_ranks
+        on axes.customer_id = pass_ranks.customer_id
 ),
 
 evidence as (

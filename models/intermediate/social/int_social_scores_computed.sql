@@ -159,6 +159,8 @@ ranked as (
         percent_rank() over (order by social_score) as social_score_percentile
     from population_scored
     where social_score > 0
+    -- After the window: the ranks of this pass's customers only, for the join below.
+    qualify {{ in_customer_pass('customer_id') }}
 ),
 
 final as (
