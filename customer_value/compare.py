@@ -86,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
                 different.append((schema, relation))
     with duckdb.connect(args.before, read_only=True) as con:
         for schema, relation in different:
-            for row in first_differences(con, args.after, schema, relation):
+            try:
+                rows = first_differences(con, args.after, schema, relation)
+            except duckdb.BinderException as error:
+                # Another number of columns (a column added or removed): no rows to set side by side.
+                print(f"  {schema}.{relation}: other columns, rows not listed ({str(error).splitlines()[0]})")
+                continue
+            for row in rows:
                 print(f"  {schema}.{relation} {row}")
     identical = all(before[schema] == after[schema] for schema in args.schemas)
     print("identical" if identical else "different")

@@ -1,3 +1,4 @@
+{{ config(materialized='table_in_passes') }}
 -- One row per customer known on as_of_date, prospects included: who they are (no
 -- personal data in clear text), what they are worth, their segment and the one
 -- action marketing takes with them. What BI tools and analysts query.
@@ -5,10 +6,12 @@ with
 
 segmented as (
     select * from {{ ref('int_customers_segmented') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 actions as (
     select * from {{ ref('int_customers_actions_recommended') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 value_segments as (
@@ -17,6 +20,7 @@ value_segments as (
 
 rejections as (
     select * from {{ ref('int_customers_rejections_counted') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 final as (

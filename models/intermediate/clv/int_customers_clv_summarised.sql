@@ -1,25 +1,31 @@
+{{ config(materialized='table_in_passes') }}
 -- The CLV subject, one row per customer known on as_of_date, prospects included (counts and
 -- values 0, clv_status prospect): docs/measures.md, "Customer lifetime value (CLV)".
 with
 
 customers as (
     select * from {{ ref('int_customers_filtered') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 rfm as (
     select * from {{ ref('int_customers_rfm_summarised') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 purchase_days as (
     select * from {{ ref('int_purchase_days_aggregated') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 margins as (
     select * from {{ ref('int_customers_margin_summarised') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 clv as (
     select * from {{ ref('int_customers_clv_predicted') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 settings as (

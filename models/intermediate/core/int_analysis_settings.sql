@@ -39,7 +39,8 @@ final as (
         cast({{ var('referral_decay') }} as double) as referral_decay,
         cast({{ var('referral_max_depth') }} as integer) as referral_max_depth,
         cast({{ var('referral_evidence_z') }} as double) as referral_evidence_z,
-        cast({{ var('default_margin_rate') }} as double) as default_margin_rate
+        cast({{ var('default_margin_rate') }} as double) as default_margin_rate,
+        cast({{ var('customers_per_pass') }} as bigint) as customers_per_pass
     from resolved
 )
 

@@ -1,21 +1,33 @@
+{{ config(materialized='table_in_passes') }}
 -- Customer referral value, one row per customer known on as_of_date: docs/measures.md,
 -- "Customer referral value (CRV)", per customer.
 with
 
 customers as (
     select * from {{ ref('int_customers_filtered') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 predictions as (
     select * from {{ ref('int_customers_clv_predicted') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
+-- Every referral: the value of a future referral (referral_value) is taken over all of
+-- them, also when the model is built in passes over customer buckets.
 referrals as (
     select * from {{ ref('int_referrals_valued') }}
 ),
 
+-- The referrals made by the customers of this pass.
+referrer_referrals as (
+    select * from {{ ref('int_referrals_valued') }}
+    where {{ in_customer_pass('referrer_customer_id') }}
+),
+
 trees as (
     select * from {{ ref('int_referral_trees_walked') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 acquisition as (
@@ -28,6 +40,7 @@ files as (
 
 rates as (
     select * from {{ ref('int_customers_referral_rates_estimated') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 settings as (
@@ -45,7 +58,7 @@ per_referrer as (
         {{ ordered_sum('realized_value', 'referral_id') }} as realized_crv,
         {{ ordered_sum('expected_remaining_value', 'referral_id') }} as expected_remaining_crv,
         max(converted_at) as last_referee_converted_at
-    from referrals
+    from referrer_referrals
     group by referrer_customer_id
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='table_in_passes') }}
 -- Every measure the segments are judged on, one row per customer known on as_of_date. Joins
 -- only: each subject's model computes its columns, and every column of each is taken here;
 -- the published list is the contract of marts.customer_segments (models/marts/_marts__models.yml).
@@ -5,6 +6,7 @@ with
 
 customers as (
     select * from {{ ref('int_customers_filtered') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 settings as (
@@ -13,26 +15,32 @@ settings as (
 
 clv as (
     select * from {{ ref('int_customers_clv_summarised') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 crv as (
     select * from {{ ref('int_customers_crv_computed') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 trees as (
     select * from {{ ref('int_referral_trees_walked') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 wallet_shares as (
     select * from {{ ref('int_wallet_shares_estimated') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 email_engagement as (
     select * from {{ ref('int_email_engagement_aggregated') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 social_scores as (
     select * from {{ ref('int_social_scores_computed') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 final as (

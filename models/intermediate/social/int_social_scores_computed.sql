@@ -1,21 +1,43 @@
+{{ config(materialized='table_in_passes') }}
 -- The social score, one row per customer known on as_of_date: docs/measures.md,
 -- "Social value".
 with
 
 customers as (
     select * from {{ ref('int_customers_filtered') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 knowledge as (
     select * from {{ ref('int_customers_knowledge_scored') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 participation as (
     select * from {{ ref('int_customers_participation_scored') }}
+    where {{ in_customer_pass('customer_id') }}
 ),
 
 reach as (
     select * from {{ ref('int_customers_reach_scored') }}
+    where {{ in_customer_pass('customer_id') }}
+),
+
+-- Every customer's three part scores, unfiltered: the percentile rank below is taken
+-- among all customers, also when the model is built in passes over customer buckets.
+population as not materialized (
+    select
+        population_customers.customer_id,
+        population_knowledge.knowledge_score,
+        population_participation.participation_score,
+        population_reach.reach_score
+    from {{ ref('int_customers_filtered') }} as population_customers
+    left join {{ ref('int_customers_knowledge_scored') }} as population_knowledge
+        on population_customers.customer_id = population_knowledge.customer_id
+    left join {{ ref('int_customers_participation_scored') }} as population_participation
+        on population_customers.customer_id = population_participation.customer_id
+    left join {{ ref('int_customers_reach_scored') }} as population_reach
+        on population_customers.customer_id = population_reach.customer_id
 ),
 
 files as (
@@ -109,31 +131,36 @@ part_weights as (
     cross join social_settings
 ),
 
--- A known part without a value for the customer counts 0, never drops out.
-scored as not materialized (
-    select
-        joined.*,
-        (
-            part_weights.knowledge_weight * coalesce(joined.knowledge_score, 0)
-            + part_weights.participation_weight * coalesce(joined.participation_score, 0)
-            + part_weights.reach_weight * coalesce(joined.reach_score, 0)
-        )
-        / nullif(
-            part_weights.knowledge_weight + part_weights.participation_weight + part_weights.reach_weight,
-            0
-        ) as social_score
-    from joined
-    cross join part_weights
-),
+-- A known part without a value for the customer counts 0, never drops out. The same score
+-- for the customers of this pass (scored) and for every customer (population_scored).
+{% for scored, parts in [('scored', 'joined'), ('population_scored', 'population')] %}
+    {{ scored }} as not materialized (
+        select
+            {{ parts }}.*,
+            (
+                part_weights.knowledge_weight * coalesce({{ parts }}.knowledge_score, 0)
+                + part_weights.participation_weight * coalesce({{ parts }}.participation_score, 0)
+                + part_weights.reach_weight * coalesce({{ parts }}.reach_score, 0)
+            )
+            / nullif(
+                part_weights.knowledge_weight + part_weights.participation_weight + part_weights.reach_weight,
+                0
+            ) as social_score
+        from {{ parts }}
+        cross join part_weights
+    ),
 
+{% endfor %}
 -- Ranked among the customers with any social activity only: most customers score 0, and a
 -- rank among everyone would put a quarter of all customers in the top quarter.
 ranked as (
     select
         customer_id,
         percent_rank() over (order by social_score) as social_score_percentile
-    from scored
+    from population_scored
     where social_score > 0
+    -- After the window: the ranks of this pass's customers only, for the join below.
+    qualify {{ in_customer_pass('customer_id') }}
 ),
 
 final as (
