@@ -68,11 +68,10 @@ if [[ $setup_target == spark ]]; then
         echo "setup: creating .venv-spark with $python_bin"
         "$python_bin" -m venv .venv-spark
     fi
-    wanted_spark="$(cat requirements-spark.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
+    wanted_spark="$(cat requirements-spark.txt | sha256sum | cut -d' ' -f1)"
     if [ "$(cat .venv-spark/.installed 2>/dev/null)" != "$wanted_spark" ]; then
         echo "setup: installing the spark target's pinned dependencies into .venv-spark"
         .venv-spark/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt
-        .venv-spark/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
         echo "$wanted_spark" > .venv-spark/.installed
     fi
     export PATH="$PWD/.venv-spark/bin:$PATH"

@@ -5,7 +5,7 @@
 -- referral network downstream is a forest and its recursive walks always end.
 with recursive
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('referrals', announce=true) }}
 ),
 
@@ -18,7 +18,7 @@ currencies as (
     select currency from {{ ref('stg_reference__exchange_rates') }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {%- set column_types = raw_column_types('referrals') %}
         {{ clean_text('referral_id') }} as referral_id,
@@ -39,10 +39,10 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        typed.* exclude (
-            typed.raw_referred_at, typed.raw_converted_at, typed.raw_reward_cost, typed.raw_would_have_joined_anyway
+        typed.* except (
+            raw_referred_at, raw_converted_at, raw_reward_cost, raw_would_have_joined_anyway
         ),
         {{ first_broken_rule([
             ['missing_id', 'referral_id', 'typed.referral_id is null'],
@@ -116,7 +116,7 @@ cyclic_referrals as (
 
 final as (
     select
-        referenced.* exclude (referenced.rejection_reason, referenced.rejected_column),
+        referenced.* except (rejection_reason, rejected_column),
         coalesce(
             referenced.rejection_reason,
             case when cyclic_referrals.referral_id is not null then 'referral_cycle' end

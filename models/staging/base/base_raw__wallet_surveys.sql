@@ -2,7 +2,7 @@
 -- column that breaks it.
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('wallet_surveys', announce=true) }}
 ),
 
@@ -15,7 +15,7 @@ currencies as (
     select currency from {{ ref('stg_reference__exchange_rates') }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {{ clean_text('response_id') }} as response_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -37,15 +37,15 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        typed.* exclude (
-            typed.raw_responded_at,
-            typed.raw_period_months,
-            typed.raw_category_spend,
-            typed.raw_brands_used,
-            typed.raw_brand_rank,
-            typed.raw_likelihood_to_recommend
+        typed.* except (
+            raw_responded_at,
+            raw_period_months,
+            raw_category_spend,
+            raw_brands_used,
+            raw_brand_rank,
+            raw_likelihood_to_recommend
         ),
         {{ first_broken_rule([
             ['missing_id', 'response_id', 'typed.response_id is null'],
