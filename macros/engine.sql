@@ -368,3 +368,42 @@
     {%- endfor -%}
     {{ return(counts) }}
 {%- endmacro %}
+
+{#- Lists (DuckDB) / arrays (Spark). -#}
+
+{% macro array_of(expression) -%}
+    {#- A one-element list. -#}
+    {{ return(adapter.dispatch('array_of', 'customer_value')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__array_of(expression) -%}
+    {{ return('[' ~ expression ~ ']') }}
+{%- endmacro %}
+
+{% macro spark__array_of(expression) -%}
+    {{ return('array(' ~ expression ~ ')') }}
+{%- endmacro %}
+
+{% macro array_append_value(array, expression) -%}
+    {{ return(adapter.dispatch('array_append_value', 'customer_value')(array, expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__array_append_value(array, expression) -%}
+    {{ return('list_append(' ~ array ~ ', ' ~ expression ~ ')') }}
+{%- endmacro %}
+
+{% macro spark__array_append_value(array, expression) -%}
+    {{ return('array_append(' ~ array ~ ', ' ~ expression ~ ')') }}
+{%- endmacro %}
+
+{% macro array_has(array, expression) -%}
+    {{ return(adapter.dispatch('array_has', 'customer_value')(array, expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__array_has(array, expression) -%}
+    {{ return('list_contains(' ~ array ~ ', ' ~ expression ~ ')') }}
+{%- endmacro %}
+
+{% macro spark__array_has(array, expression) -%}
+    {{ return('array_contains(' ~ array ~ ', ' ~ expression ~ ')') }}
+{%- endmacro %}

@@ -92,7 +92,7 @@ ancestry as (
         referral_id,
         referee_customer_id as start_referee_customer_id,
         referrer_customer_id as ancestor_customer_id,
-        [referrer_customer_id] as visited
+        {{ array_of('referrer_customer_id') }} as visited
     from converted_edges
 
     union all
@@ -101,12 +101,12 @@ ancestry as (
         ancestry.referral_id,
         ancestry.start_referee_customer_id,
         parents.referrer_customer_id as ancestor_customer_id,
-        list_append(ancestry.visited, parents.referrer_customer_id) as visited
+        {{ array_append_value('ancestry.visited', 'parents.referrer_customer_id') }} as visited
     from ancestry
     inner join converted_edges as parents
         on ancestry.ancestor_customer_id = parents.referee_customer_id
     where ancestry.ancestor_customer_id != ancestry.start_referee_customer_id
-        and not list_contains(ancestry.visited, parents.referrer_customer_id)
+        and not {{ array_has('ancestry.visited', 'parents.referrer_customer_id') }}
 ),
 
 cyclic_referrals as (
