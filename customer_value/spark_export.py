@@ -30,7 +30,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 def spark_session(project_dir: Path = PROJECT_DIR) -> Any:
     """A local Spark session on the spark target's metastore and warehouse."""
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # type: ignore[import-not-found]
 
     spark_dir = project_dir / "target" / "spark"
     return (
@@ -88,7 +88,9 @@ def load(export_dir: Path, like: Path, into: Path, schema: str) -> list[str]:
             ).fetchall()
             source = f"read_parquet('{folder}/*.parquet')"
             if reference_columns:
-                select = ", ".join(f'cast("{column}" as {data_type}) as "{column}"' for column, data_type in reference_columns)
+                select = ", ".join(
+                    f'cast("{column}" as {data_type}) as "{column}"' for column, data_type in reference_columns
+                )
             else:
                 select = "*"
             con.execute(f'create table {schema}."{name}" as select {select} from {source}')
