@@ -229,13 +229,15 @@ deduplicated as (
         at all. -#}
     {%- set files = [] -%}
     {%- set columns = [] -%}
+    {%- set column_types = {} -%}
     {#- The rejections table does not exist yet when the project is only compiled (e.g. by
         sqlfluff before the first build): then there are no rejected rows to read back. -#}
     {%- if execute and load_relation(rejections) is not none -%}
         {%- set found = run_query("select distinct raw_file from " ~ rejections ~ " where table_name = '" ~ table_name ~ "'") -%}
         {%- set files = found.columns[0].values() | list -%}
         {%- if files | length > 0 -%}
-            {%- for column in query_column_types("select * from " ~ raw_read(table_name)) -%}
+            {%- set column_types = query_column_types("select * from " ~ raw_read(table_name)) -%}
+            {%- for column in column_types -%}
                 {%- do columns.append(column) -%}
             {%- endfor -%}
         {%- endif -%}
@@ -271,7 +273,7 @@ deduplicated as (
             end
         ) as rejected_value,
         rejected.customer_id,
-        {{ row_json('raw', columns) }} as raw_row
+        {{ row_json('raw', column_types) }} as raw_row
     from {{ rejections }} as rejected
     inner join {{ raw_rows(table_name, only_files=files) }} as raw
         on rejected.raw_file = raw.raw_file

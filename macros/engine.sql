@@ -157,8 +157,10 @@
 {%- endmacro %}
 
 {% macro row_json(alias, columns) -%}
-    {#- The columns `columns` of the relation `alias` as one JSON object, in that order,
-        NULL values kept, timestamps as `YYYY-MM-DD hh:mm:ss`. -#}
+    {#- The columns of the relation `alias` as one JSON object, in the order of `columns`
+        (column name -> type: query_column_types()), NULL values kept, timestamps as
+        DuckDB writes them: `YYYY-MM-DD hh:mm:ss`, then the fraction of a second without
+        its trailing zeros. -#}
     {{ return(adapter.dispatch('row_json', 'customer_value')(alias, columns)) }}
 {%- endmacro %}
 
@@ -172,11 +174,14 @@
 
 {% macro spark__row_json(alias, columns) -%}
     {%- set fields = [] -%}
-    {%- for column in columns -%}
-        {%- do fields.append("'" ~ column ~ "', " ~ alias ~ "." ~ adapter.quote(column)) -%}
+    {%- for column, type in columns.items() -%}
+        {%- set value = alias ~ "." ~ adapter.quote(column) -%}
+        {%- if type.startswith('TIMESTAMP') -%}
+            {%- set value = "regexp_replace(date_format(" ~ value ~ ", 'yyyy-MM-dd HH:mm:ss.SSSSSS'), '[.]?0+$', '')" -%}
+        {%- endif -%}
+        {%- do fields.append("'" ~ column ~ "', " ~ value) -%}
     {%- endfor -%}
-    {{ return("to_json(named_struct(" ~ (fields | join(", ")) ~ "), map('ignoreNullFields', 'false',"
-        ~ " 'timestampFormat', 'yyyy-MM-dd HH:mm:ss[.SSSSSS]', 'timestampNTZFormat', 'yyyy-MM-dd HH:mm:ss[.SSSSSS]'))") }}
+    {{ return("to_json(named_struct(" ~ (fields | join(", ")) ~ "), map('ignoreNullFields', 'false'))") }}
 {%- endmacro %}
 
 {% macro empty_table(relation) -%}
