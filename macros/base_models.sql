@@ -155,7 +155,7 @@ duplicate_rows as (
 
 deduplicated as (
     select
-        {{ relation }}.* except (row_rejection),
+        {{ relation }}.* {{ star_exclude() }} (row_rejection),
         coalesce(
             {{ relation }}.row_rejection.reason,
             case when duplicate_rows.raw_file is not null then 'duplicate_id' end
@@ -192,7 +192,7 @@ deduplicated as (
         per reference, [column, referenced relation, its column]; a NULL reference is not
         checked (required ones are already missing_id). -#}
     select
-        {{ relation }}.* except (row_rejection_reason, row_rejected_column),
+        {{ relation }}.* {{ star_exclude() }} (row_rejection_reason, row_rejected_column),
         coalesce(
             {{ relation }}.row_rejection_reason,
             case

@@ -35,7 +35,7 @@ typed as {{ not_materialized() }} (
 
 checked as {{ not_materialized() }} (
     select
-        * except (raw_occurred_at, raw_helpful_votes, raw_rating),
+        * {{ star_exclude() }} (raw_occurred_at, raw_helpful_votes, raw_rating),
         {{ first_broken_rule([
             ['missing_id', 'activity_id', 'activity_id is null'],
             ['missing_id', 'customer_id', 'customer_id is null'],

@@ -21,7 +21,7 @@ typed as {{ not_materialized() }} (
 
 checked as {{ not_materialized() }} (
     select
-        * except (raw_created_at),
+        * {{ star_exclude() }} (raw_created_at),
         {{ first_broken_rule([
             ['missing_id', 'customer_id', 'customer_id is null'],
             ['missing_value', 'created_at', 'raw_created_at is null'],
@@ -36,7 +36,7 @@ checked as {{ not_materialized() }} (
 
 final as (
     select
-        * except (row_rejection_reason, row_rejected_column),
+        * {{ star_exclude() }} (row_rejection_reason, row_rejected_column),
         row_rejection_reason as rejection_reason,
         row_rejected_column as rejected_column
     from deduplicated

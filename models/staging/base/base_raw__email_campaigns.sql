@@ -23,7 +23,7 @@ typed as {{ not_materialized() }} (
 
 checked as {{ not_materialized() }} (
     select
-        * except (raw_sent_at),
+        * {{ star_exclude() }} (raw_sent_at),
         {{ first_broken_rule([
             ['missing_id', 'campaign_id', 'campaign_id is null'],
             ['malformed_timestamp', 'sent_at', is_unreadable('raw_sent_at', 'sent_at')],
@@ -38,7 +38,7 @@ checked as {{ not_materialized() }} (
 
 final as (
     select
-        * except (row_rejection_reason, row_rejected_column),
+        * {{ star_exclude() }} (row_rejection_reason, row_rejected_column),
         row_rejection_reason as rejection_reason,
         row_rejected_column as rejected_column
     from deduplicated

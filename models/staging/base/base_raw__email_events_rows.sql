@@ -33,7 +33,7 @@ typed as {{ not_materialized() }} (
 
 checked as {{ not_materialized() }} (
     select
-        * except (raw_occurred_at, raw_forward_recipients),
+        * {{ star_exclude() }} (raw_occurred_at, raw_forward_recipients),
         {{ first_broken_rule([
             ['missing_id', 'event_id', 'event_id is null'],
             ['missing_id', 'customer_id', 'customer_id is null'],

@@ -41,8 +41,8 @@ typed as {{ not_materialized() }} (
 
 checked as {{ not_materialized() }} (
     select
-        typed.* except (
-            raw_referred_at, raw_converted_at, raw_reward_cost, raw_would_have_joined_anyway
+        typed.* {{ star_exclude() }} (
+            typed.raw_referred_at, typed.raw_converted_at, typed.raw_reward_cost, typed.raw_would_have_joined_anyway
         ),
         {{ first_broken_rule([
             ['missing_id', 'referral_id', 'typed.referral_id is null'],
@@ -116,7 +116,7 @@ cyclic_referrals as (
 
 final as (
     select
-        referenced.* except (rejection_reason, rejected_column),
+        referenced.* {{ star_exclude() }} (referenced.rejection_reason, referenced.rejected_column),
         coalesce(
             referenced.rejection_reason,
             case when cyclic_referrals.referral_id is not null then 'referral_cycle' end

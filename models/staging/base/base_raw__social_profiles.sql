@@ -36,7 +36,7 @@ typed as {{ not_materialized() }} (
 
 checked as {{ not_materialized() }} (
     select
-        * except (
+        * {{ star_exclude() }} (
             raw_followers, raw_following, raw_posts_90d, raw_brand_mentions_90d, raw_is_public, raw_observed_at
         ),
         {{ first_broken_rule([

@@ -37,7 +37,7 @@ rejected_reversals as (
 
 reversals_checked as {{ not_materialized() }} (
     select
-        referenced.* except (rejection_reason, rejected_column),
+        referenced.* {{ star_exclude() }} (rejection_reason, rejected_column),
         coalesce(
             referenced.rejection_reason,
             case
@@ -77,7 +77,7 @@ kept_purchases as (
 -- orphan reference.
 final as (
     select
-        reversals_checked.* except (rejection_reason, rejected_column),
+        reversals_checked.* {{ star_exclude() }} (rejection_reason, rejected_column),
         coalesce(
             reversals_checked.rejection_reason,
             case

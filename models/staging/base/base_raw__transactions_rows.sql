@@ -41,7 +41,7 @@ typed as {{ not_materialized() }} (
 
 checked as {{ not_materialized() }} (
     select
-        typed.* except (raw_transacted_at, raw_amount, raw_cost),
+        typed.* {{ star_exclude() }} (typed.raw_transacted_at, typed.raw_amount, typed.raw_cost),
         {{ first_broken_rule([
             ['missing_id', 'transaction_id', 'typed.transaction_id is null'],
             ['missing_id', 'customer_id', 'typed.customer_id is null'],

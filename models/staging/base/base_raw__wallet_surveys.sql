@@ -39,13 +39,13 @@ typed as {{ not_materialized() }} (
 
 checked as {{ not_materialized() }} (
     select
-        typed.* except (
-            raw_responded_at,
-            raw_period_months,
-            raw_category_spend,
-            raw_brands_used,
-            raw_brand_rank,
-            raw_likelihood_to_recommend
+        typed.* {{ star_exclude() }} (
+            typed.raw_responded_at,
+            typed.raw_period_months,
+            typed.raw_category_spend,
+            typed.raw_brands_used,
+            typed.raw_brand_rank,
+            typed.raw_likelihood_to_recommend
         ),
         {{ first_broken_rule([
             ['missing_id', 'response_id', 'typed.response_id is null'],
