@@ -13,7 +13,7 @@ mkdir -p "$(dirname "$DBT_DUCKDB_PATH")"
 dbt build "$@"
 if [[ ${setup_target:-} == spark ]]; then
     echo "build: done on Spark; export the staged relations to Parquet with:"
-    echo "  .venv-spark/bin/python -m customer_value.spark_export --out target/spark/export"
+    echo "  .venv-spark/bin/python -m customer_value.spark_export export --out target/spark/export"
     exit 0
 fi
 serving="${SERVING_DIR:-data/serving}/customer_value.duckdb"
