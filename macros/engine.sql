@@ -227,8 +227,9 @@
     {%- if pattern.startswith(raw_data_dir() ~ '/') -%}
         {%- set listed = raw_data_dir() ~ '/{*.*,*/*.*}' -%}
     {%- endif -%}
+    {#- Spark's SQL text literals read a backslash as an escape: each is doubled. -#}
     {%- set found = run_query(
-        "select path from binaryFile.`" ~ listed ~ "` where regexp_like(path, " ~ sql_text(regex) ~ ") order by path") -%}
+        "select path from binaryFile.`" ~ listed ~ "` where regexp_like(path, " ~ sql_text(regex | replace('\\', '\\\\')) ~ ") order by path") -%}
     {%- set files = [] -%}
     {%- for path in found.columns[0].values() -%}
         {%- do files.append(path[5:] if path.startswith('file:') else path) -%}
