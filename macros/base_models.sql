@@ -9,8 +9,7 @@
 
 {% macro raw_table_files(table_name) -%}
     {#- The files of a raw table, sorted by name (one file, or the files of its folder). -#}
-    {%- set found = run_query("select file from glob(" ~ sql_text(raw_file_path(table_name)) ~ ") order by file") -%}
-    {{ return(found.columns[0].values() | list) }}
+    {{ return(file_glob(raw_file_path(table_name))) }}
 {%- endmacro %}
 
 {% macro staged_raw_files(relation) -%}
@@ -32,10 +31,7 @@
     {%- endfor -%}
     {%- set counts = {} -%}
     {%- if raw_format() == 'parquet' and files | length > 0 -%}
-        {%- set found = run_query("select file_name, num_rows from parquet_file_metadata(" ~ sql_text_list(files) ~ ")") -%}
-        {%- for row in found.rows -%}
-            {%- do counts.update({row[0].split('/')[-1]: row[1]}) -%}
-        {%- endfor -%}
+        {%- set counts = file_row_counts(files) -%}
     {%- endif -%}
     {%- for name, rows in staged.items() -%}
         {%- if name not in present or (name in counts and counts[name] != rows) -%}
@@ -58,7 +54,7 @@
         by every new export, so it is staged again whole on every build (the model is
         emptied first); only a folder of files is staged incrementally, file by file. -#}
     {%- if execute and is_incremental() and not raw_table_is_folder(table_name) -%}
-        delete from {{ this }}
+        {{ empty_table(this) }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -73,7 +69,7 @@
         files of those names. -#}
     {%- set relation = raw_table(table_name, announce=announce) -%}
     {%- set empty -%}
-        (select *, cast(null as varchar) as raw_file, cast(null as bigint) as raw_file_row from {{ relation }} where false)
+        (select *, cast(null as string) as raw_file, cast(null as bigint) as raw_file_row from {{ relation }} where false)
     {%- endset -%}
     {%- if not execute or not raw_file_exists(table_name) -%}
         {{ return(empty) }}
@@ -97,17 +93,8 @@
     {%- endif -%}
     {%- if files | length == 0 -%}
         {{ return(empty) }}
-    {%- elif raw_format() == 'csv' -%}
-        {#- CSV has no file_row_number: number the rows as read (in file order, one file
-            after the other), then restart the count in each file. -#}
-        {{ return(
-            "(select * exclude (raw_ordinal), raw_ordinal - min(raw_ordinal) over (partition by raw_file) as raw_file_row"
-            ~ " from (select *, parse_filename(filename) as raw_file, row_number() over () as raw_ordinal"
-            ~ " from " ~ raw_reader(files) ~ "))") }}
-    {%- else -%}
-        {{ return("(select *, parse_filename(filename) as raw_file, file_row_number as raw_file_row from "
-            ~ raw_reader(files) ~ ")") }}
     {%- endif -%}
+    {{ return(file_rows_reader(files, raw_format())) }}
 {%- endmacro %}
 
 {% macro reject_duplicate_keys(relation, key_columns, order_by='raw_file, raw_file_row', prior=none) -%}
@@ -127,10 +114,10 @@ repeated_key_hashes as (
     {{ repeated_key_hashes(relation, key, key_present) }}
     {%- if prior is not none %}
     union
-    select hash({{ key }}) as key_hash
+    select {{ key_hash(key) }} as key_hash
     from {{ prior }}
     where row_rejection_reason is null
-        and hash({{ key }}) in (select hash({{ key }}) from {{ relation }} where {{ key_present }})
+        and {{ key_hash(key) }} in (select {{ key_hash(key) }} from {{ relation }} where {{ key_present }})
     {%- endif %}
 ),
 
@@ -149,15 +136,17 @@ duplicate_rows as (
                 order by is_rejected, is_prior desc, {{ order_by }}
             ) as key_rank
         from (
-            select *, row_rejection is not null as is_rejected, false as is_prior
+            {#- With prior rows, only the columns both sides have (order_by must name only
+                them: raw_file, raw_file_row). -#}
+            select {{ '*' if prior is none else key ~ ', raw_file, raw_file_row' }}, row_rejection is not null as is_rejected, false as is_prior
             from {{ relation }}
-            where hash({{ key }}) in (select key_hash from repeated_key_hashes)
+            where {{ key_hash(key) }} in (select key_hash from repeated_key_hashes)
             {%- if prior is not none %}
-            union all by name
-            select *, false as is_rejected, true as is_prior
+            union all
+            select {{ key }}, raw_file, raw_file_row, false as is_rejected, true as is_prior
             from {{ prior }}
             where row_rejection_reason is null
-                and hash({{ key }}) in (select key_hash from repeated_key_hashes)
+                and {{ key_hash(key) }} in (select key_hash from repeated_key_hashes)
             {%- endif %}
         )
     )
@@ -166,7 +155,7 @@ duplicate_rows as (
 
 deduplicated as (
     select
-        {{ relation }}.* exclude (row_rejection),
+        {{ relation }}.* {{ star_exclude() }} (row_rejection),
         coalesce(
             {{ relation }}.row_rejection.reason,
             case when duplicate_rows.raw_file is not null then 'duplicate_id' end
@@ -191,7 +180,7 @@ deduplicated as (
         select
             key_hash,
             lead(key_hash) over (order by key_hash) as next_key_hash
-        from (select hash({{ key }}) as key_hash from {{ relation }} where {{ condition }})
+        from (select {{ key_hash(key) }} as key_hash from {{ relation }} where {{ condition }})
     )
     where key_hash = next_key_hash
 {%- endmacro %}
@@ -203,7 +192,7 @@ deduplicated as (
         per reference, [column, referenced relation, its column]; a NULL reference is not
         checked (required ones are already missing_id). -#}
     select
-        {{ relation }}.* exclude (row_rejection_reason, row_rejected_column),
+        {{ relation }}.* {{ star_exclude() }} (row_rejection_reason, row_rejected_column),
         coalesce(
             {{ relation }}.row_rejection_reason,
             case
@@ -240,15 +229,16 @@ deduplicated as (
         at all. -#}
     {%- set files = [] -%}
     {%- set columns = [] -%}
+    {%- set column_types = {} -%}
     {#- The rejections table does not exist yet when the project is only compiled (e.g. by
         sqlfluff before the first build): then there are no rejected rows to read back. -#}
     {%- if execute and load_relation(rejections) is not none -%}
         {%- set found = run_query("select distinct raw_file from " ~ rejections ~ " where table_name = '" ~ table_name ~ "'") -%}
         {%- set files = found.columns[0].values() | list -%}
         {%- if files | length > 0 -%}
-            {%- set described = run_query("describe select * from " ~ raw_reader(raw_file_path(table_name))) -%}
-            {%- for row in described.rows -%}
-                {%- do columns.append(row[0]) -%}
+            {%- set column_types = query_column_types("select * from " ~ raw_read(table_name)) -%}
+            {%- for column in column_types -%}
+                {%- do columns.append(column) -%}
             {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
@@ -261,7 +251,7 @@ deduplicated as (
         rejected_column,
         rejected_value,
         customer_id,
-        cast(null as json) as raw_row
+        cast(null as {{ json_type() }}) as raw_row
     from {{ rejections }}
     where table_name = '{{ table_name }}'
     {%- else -%}
@@ -274,20 +264,16 @@ deduplicated as (
             rejected.rejected_value,
             case rejected.rejected_column
                 {%- for column in columns %}
-                when '{{ column | lower }}' then cast(raw."{{ column }}" as varchar)
+                when '{{ column | lower }}' then cast(raw.{{ adapter.quote(column) }} as string)
                 {%- endfor %}
                 {%- if key_columns | length > 1 %}
                 when '{{ key_columns | join(", ") }}' then concat_ws('|'
-                    {%- for column in key_columns %}, cast(raw.{{ column }} as varchar){% endfor %})
+                    {%- for column in key_columns %}, cast(raw.{{ column }} as string){% endfor %})
                 {%- endif %}
             end
         ) as rejected_value,
         rejected.customer_id,
-        to_json(struct_pack(
-            {%- for column in columns %}
-            "{{ column }}" := raw."{{ column }}"{{ "," if not loop.last }}
-            {%- endfor %}
-        )) as raw_row
+        {{ row_json('raw', column_types) }} as raw_row
     from {{ rejections }} as rejected
     inner join {{ raw_rows(table_name, only_files=files) }} as raw
         on rejected.raw_file = raw.raw_file

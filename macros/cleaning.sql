@@ -1,7 +1,7 @@
 {#- Small casting and validation helpers for the staging base models. -#}
 
 {% macro clean_text(column) -%}
-    nullif(trim(cast({{ column }} as varchar)), '')
+    nullif(trim(cast({{ column }} as string)), '')
 {%- endmacro %}
 
 {% macro clean_enum(column) -%}
@@ -30,7 +30,7 @@
         each condition is evaluated once per row. -#}
     case
     {%- for reason, column, condition in rules %}
-        when {{ condition }} then {'reason': '{{ reason }}', 'column_name': '{{ column }}'}
+        when {{ condition }} then {{ reason_struct(reason, column) }}
     {%- endfor %}
     end
 {%- endmacro %}

@@ -46,7 +46,7 @@
         ~ ref('base_raw__' ~ table_name) ~ " group by all) select coalesce(sum(n), 0),"
         ~ " coalesce(sum(n) filter (where rejection_reason is null), 0),"
         ~ " coalesce(sum(n) filter (where rejection_reason is not null), 0),"
-        ~ " string_agg(" ~ reason_count_text() ~ ", ', ' order by n desc, rejection_reason, rejected_column)"
+        ~ " " ~ ordered_string_agg(reason_count_text(), "', '", "n desc, rejection_reason, rejected_column")
         ~ " filter (where rejection_reason is not null) from reasons").rows[0] -%}
     {%- set raw_rows, staged_rows, rejected_rows, reasons = counts[0] | int, counts[1] | int, counts[2] | int, counts[3] -%}
     {%- if raw_rows > 0 and (staged_rows == 0 or rejected_rows > 0.5 * raw_rows) -%}
@@ -82,8 +82,8 @@
     {%- set rejected = model_relation('stg_raw__rejected_rows') -%}
     {%- set rows = run_query(
         "with reasons as (select table_name, rejection_reason, rejected_column, count(*) as n from " ~ rejected
-        ~ " group by all), by_table as (select table_name, string_agg(" ~ reason_count_text() ~ ", ', '"
-        ~ " order by n desc, rejection_reason, rejected_column) as reasons from reasons group by table_name)"
+        ~ " group by all), by_table as (select table_name, "
+        ~ ordered_string_agg(reason_count_text(), "', '", "n desc, rejection_reason, rejected_column") ~ " as reasons from reasons group by table_name)"
         ~ " select inventory.table_name, inventory.is_present, inventory.raw_row_count,"
         ~ " inventory.staged_row_count, inventory.rejected_row_count, by_table.reasons from " ~ inventory
         ~ " as inventory left join by_table on inventory.table_name = by_table.table_name").rows -%}

@@ -129,6 +129,15 @@
 {%- endmacro %}
 
 {% macro publish_serving_copy(results) -%}
+    {{ return(adapter.dispatch('publish_serving_copy', 'customer_value')(results)) }}
+{%- endmacro %}
+
+{% macro default__publish_serving_copy(results) -%}
+    {#- The serving copy is a DuckDB file written by DuckDB: not ported (docs/spark.md). -#}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro duckdb__publish_serving_copy(results) -%}
     {#- Returns the SQL that publishes (run by dbt as the hook's statement, so a failure
         there fails the hook and the run), or nothing when this run may not publish. -#}
     {%- if not execute or flags.WHICH not in ['build', 'run', 'retry'] -%}

@@ -9,12 +9,11 @@
     {#- docs/settings.yml as a map from var name to its entry (kind, min, max, values,
         default, unit, meaning), in the order of the file. -#}
     {%- set path = project_dir() ~ '/docs/settings.yml' -%}
-    {%- set rows = run_query("select content from read_text(" ~ sql_text(path) ~ ")").columns[0].values() -%}
-    {%- if rows | length == 0 -%}
+    {%- set text = text_file_content(path) -%}
+    {%- if text is none -%}
         {{ exceptions.raise_compiler_error(
             "Settings: " ~ path ~ " (the description of every setting) is missing; restore it from git.") }}
     {%- endif -%}
-    {%- set text = rows[0] -%}
     {%- set spec = {} -%}
     {%- for section in fromyaml(text)['sections'] -%}
         {%- for setting in section['settings'] -%}
@@ -137,9 +136,7 @@
 
 {% macro check_currency_setting(name) -%}
     {%- set currency = var(name, none) -%}
-    {%- set currencies = run_query(
-        "select upper(trim(currency)) from read_csv('" ~ seed_file_path('currency_rates')
-        ~ "', header = true, all_varchar = true) order by 1").columns[0].values() | list -%}
+    {%- set currencies = csv_column_values(seed_file_path('currency_rates'), 'currency') -%}
     {%- if currency is not string or (currency | trim | upper) not in currencies -%}
         {%- do raise_setting_error(name, currency,
             "a currency listed in seeds/currency_rates.csv (" ~ (currencies | join(', ')) ~ ")") -%}

@@ -36,11 +36,11 @@
     {%- endfor -%}
     {%- set iso -%}
         case
-            when {{ expression }} like '____-__-__ __:__:__' then try_cast({{ expression }} as timestamp)
-            when regexp_full_match({{ expression }}, '{{ iso_timestamp_pattern(false) }}')
-                then try_cast({{ expression }} as timestamp)
-            when regexp_full_match({{ expression }}, '{{ iso_timestamp_pattern(true) }}')
-                then try_cast({{ expression }} as timestamptz) at time zone 'UTC'
+            when {{ expression }} like '____-__-__ __:__:__' then {{ text_to_timestamp(expression) }}
+            when {{ regexp_full_match(expression, iso_timestamp_pattern(false)) }}
+                then {{ text_to_timestamp(expression) }}
+            when {{ regexp_full_match(expression, iso_timestamp_pattern(true)) }}
+                then {{ zoned_text_to_utc_timestamp(expression) }}
         end
     {%- endset -%}
     {%- if formats | length == 0 -%}
@@ -48,10 +48,10 @@
     {%- endif -%}
     {%- set parts = [] -%}
     {%- if plain | length > 0 -%}
-        {%- do parts.append("try_strptime(trim(" ~ expression ~ "), " ~ sql_text_list(plain) ~ ")") -%}
+        {%- do parts.append(strptime_timestamp(expression, plain, false)) -%}
     {%- endif -%}
     {%- if zoned | length > 0 -%}
-        {%- do parts.append("try_strptime(trim(" ~ expression ~ "), " ~ sql_text_list(zoned) ~ ") at time zone 'UTC'") -%}
+        {%- do parts.append(strptime_timestamp(expression, zoned, true)) -%}
     {%- endif -%}
     {%- do parts.append(iso) -%}
     {{ return("coalesce(" ~ (parts | join(", ")) ~ ")") }}
@@ -62,12 +62,12 @@
         own types, or the contract's when the file is absent (an empty relation). -#}
     {%- set types = {} -%}
     {%- if execute and raw_file_exists(table_name) -%}
-        {%- for row in run_query("describe select * from " ~ raw_read(table_name)).rows -%}
-            {%- do types.update({row[0] | lower: row[1] | upper}) -%}
+        {%- for name, type in query_column_types("select * from " ~ raw_read(table_name)).items() -%}
+            {%- do types.update({name | lower: type | upper}) -%}
         {%- endfor -%}
     {%- elif execute -%}
         {%- for column in raw_source_node(table_name).columns.values() -%}
-            {%- do types.update({column.name: contract_sql_type(column.data_type) | upper}) -%}
+            {%- do types.update({column.name: contract_sql_type(column.data_type) | upper | replace('STRING', 'VARCHAR')}) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return(types) }}

@@ -3,12 +3,19 @@
 # DBT_DUCKDB_PATH (default data/customer_value.duckdb); a successful build publishes
 # the serving copy of the marts into SERVING_DIR (default data/serving). Extra arguments go to dbt,
 # e.g. scripts/build.sh --vars '{as_of_date: 2026-03-31}'.
+# With --target spark: dbt-spark in .venv-spark (set up on first use) builds on Spark in
+# process, tables under target/spark; only the staging layer so far (docs/spark.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
 export DBT_DUCKDB_PATH="${DBT_DUCKDB_PATH:-data/customer_value.duckdb}"
 mkdir -p "$(dirname "$DBT_DUCKDB_PATH")"
 dbt build "$@"
+if [[ ${setup_target:-} == spark ]]; then
+    echo "build: done on Spark; export the staged relations to Parquet with:"
+    echo "  .venv-spark/bin/python -m customer_value.spark_export export --out target/spark/export"
+    exit 0
+fi
 serving="${SERVING_DIR:-data/serving}/customer_value.duckdb"
 echo "build: done; query the serving copy with:"
 echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$serving', read_only=True).sql('select * from marts.customer_segments limit 5'))\""

@@ -2,6 +2,9 @@
 # Prepares a checkout to run: a .venv with the pinned dependencies, the project's
 # Python package, and (when RAW_DATA_DIR is not set) the demo data. Safe to run
 # again: each step is skipped when it is already done. Sourced by build.sh and test.sh.
+# With `--target spark` among its arguments (or build.sh's), also a .venv-spark with
+# dbt-spark and pyspark (requirements-spark.txt) and a Java runtime, and that venv's
+# dbt first on PATH (docs/spark.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,3 +45,36 @@ if [ -z "${RAW_DATA_DIR:-}" ]; then
     fi
 fi
 echo "setup: raw data from $RAW_DATA_DIR"
+
+setup_target=""
+setup_previous=""
+for setup_arg in "$@"; do
+    case "$setup_previous $setup_arg" in
+        "--target spark" | *" --target=spark" | "-t spark") setup_target=spark ;;
+    esac
+    setup_previous="$setup_arg"
+done
+if [[ $setup_target == spark ]]; then
+    if ! command -v java > /dev/null; then
+        echo "setup: the spark target needs Java; installing openjdk-17-jre-headless with apt-get"
+        setup_sudo=""
+        if [ "$(id -u)" != 0 ]; then setup_sudo="sudo"; fi
+        if ! { $setup_sudo apt-get update -qq && $setup_sudo apt-get install -y -qq openjdk-17-jre-headless; }; then
+            echo "setup: could not install openjdk-17-jre-headless; install a Java 17 runtime (java on PATH) and run again." >&2
+            exit 1
+        fi
+    fi
+    if [ ! -x .venv-spark/bin/python ]; then
+        echo "setup: creating .venv-spark with $python_bin"
+        "$python_bin" -m venv .venv-spark
+    fi
+    wanted_spark="$(cat requirements-spark.txt | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat .venv-spark/.installed 2>/dev/null)" != "$wanted_spark" ]; then
+        echo "setup: installing the spark target's pinned dependencies into .venv-spark"
+        .venv-spark/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+        echo "$wanted_spark" > .venv-spark/.installed
+    fi
+    export PATH="$PWD/.venv-spark/bin:$PATH"
+    mkdir -p target/spark
+    echo "setup: spark target: dbt-spark from .venv-spark"
+fi

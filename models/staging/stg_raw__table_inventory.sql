@@ -9,7 +9,7 @@ with
             '{{ table_name }}' as table_name,
             {{ sql_text(raw_file_path(table_name)) }} as file_path,
             {{ raw_source_node(table_name).config.meta.get('required', false) if execute else false }} as is_required,
-            (select count(*) from glob({{ sql_text(raw_file_path(table_name)) }})) > 0 as is_present,
+            {{ raw_file_exists(table_name) if execute else false }} as is_present,
             (select count(*) from {{ raw_table(table_name) }}) as raw_row_count,
             (select count(*) from {{ ref('stg_raw__' ~ table_name) }}) as staged_row_count
     ),

@@ -12,11 +12,11 @@
 -- customers of each build.
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('community_activity', announce=true, only_new=is_incremental()) }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {{ clean_text('activity_id') }} as activity_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -33,9 +33,9 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        * exclude (raw_occurred_at, raw_helpful_votes, raw_rating),
+        * {{ star_exclude() }} (raw_occurred_at, raw_helpful_votes, raw_rating),
         {{ first_broken_rule([
             ['missing_id', 'activity_id', 'activity_id is null'],
             ['missing_id', 'customer_id', 'customer_id is null'],

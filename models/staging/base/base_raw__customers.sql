@@ -2,11 +2,11 @@
 -- column that breaks it.
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('customers', announce=true) }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {{ clean_text('customer_id') }} as customer_id,
         lower({{ clean_text('email') }}) as email,
@@ -19,9 +19,9 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        * exclude (raw_created_at),
+        * {{ star_exclude() }} (raw_created_at),
         {{ first_broken_rule([
             ['missing_id', 'customer_id', 'customer_id is null'],
             ['missing_value', 'created_at', 'raw_created_at is null'],
@@ -36,7 +36,7 @@ checked as not materialized (
 
 final as (
     select
-        * exclude (row_rejection_reason, row_rejected_column),
+        * {{ star_exclude() }} (row_rejection_reason, row_rejected_column),
         row_rejection_reason as rejection_reason,
         row_rejected_column as rejected_column
     from deduplicated

@@ -5,11 +5,11 @@
 -- depends_on: {{ ref('base_raw__customers') }}
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('email_campaigns', announce=true) }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {{ clean_text('campaign_id') }} as campaign_id,
         {{ clean_text('campaign_name') }} as campaign_name,
@@ -21,9 +21,9 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        * exclude (raw_sent_at),
+        * {{ star_exclude() }} (raw_sent_at),
         {{ first_broken_rule([
             ['missing_id', 'campaign_id', 'campaign_id is null'],
             ['malformed_timestamp', 'sent_at', is_unreadable('raw_sent_at', 'sent_at')],
@@ -38,7 +38,7 @@ checked as not materialized (
 
 final as (
     select
-        * exclude (row_rejection_reason, row_rejected_column),
+        * {{ star_exclude() }} (row_rejection_reason, row_rejected_column),
         row_rejection_reason as rejection_reason,
         row_rejected_column as rejected_column
     from deduplicated

@@ -12,11 +12,11 @@
 -- build.
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('email_events', announce=true, only_new=is_incremental()) }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {{ clean_text('event_id') }} as event_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -31,9 +31,9 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        * exclude (raw_occurred_at, raw_forward_recipients),
+        * {{ star_exclude() }} (raw_occurred_at, raw_forward_recipients),
         {{ first_broken_rule([
             ['missing_id', 'event_id', 'event_id is null'],
             ['missing_id', 'customer_id', 'customer_id is null'],

@@ -5,7 +5,7 @@
 -- referral network downstream is a forest and its recursive walks always end.
 with recursive
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('referrals', announce=true) }}
 ),
 
@@ -18,7 +18,7 @@ currencies as (
     select currency from {{ ref('stg_reference__exchange_rates') }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {%- set column_types = raw_column_types('referrals') %}
         {{ clean_text('referral_id') }} as referral_id,
@@ -39,9 +39,9 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        typed.* exclude (
+        typed.* {{ star_exclude() }} (
             typed.raw_referred_at, typed.raw_converted_at, typed.raw_reward_cost, typed.raw_would_have_joined_anyway
         ),
         {{ first_broken_rule([
@@ -92,7 +92,7 @@ ancestry as (
         referral_id,
         referee_customer_id as start_referee_customer_id,
         referrer_customer_id as ancestor_customer_id,
-        [referrer_customer_id] as visited
+        {{ array_of('referrer_customer_id') }} as visited
     from converted_edges
 
     union all
@@ -101,12 +101,12 @@ ancestry as (
         ancestry.referral_id,
         ancestry.start_referee_customer_id,
         parents.referrer_customer_id as ancestor_customer_id,
-        list_append(ancestry.visited, parents.referrer_customer_id) as visited
+        {{ array_append_value('ancestry.visited', 'parents.referrer_customer_id') }} as visited
     from ancestry
     inner join converted_edges as parents
         on ancestry.ancestor_customer_id = parents.referee_customer_id
     where ancestry.ancestor_customer_id != ancestry.start_referee_customer_id
-        and not list_contains(ancestry.visited, parents.referrer_customer_id)
+        and not {{ array_has('ancestry.visited', 'parents.referrer_customer_id') }}
 ),
 
 cyclic_referrals as (
@@ -116,7 +116,7 @@ cyclic_referrals as (
 
 final as (
     select
-        referenced.* exclude (referenced.rejection_reason, referenced.rejected_column),
+        referenced.* {{ star_exclude() }} (referenced.rejection_reason, referenced.rejected_column),
         coalesce(
             referenced.rejection_reason,
             case when cyclic_referrals.referral_id is not null then 'referral_cycle' end

@@ -9,11 +9,11 @@ with
     {{ table_name }} as (
         select
             '{{ table_name }}' as table_name,
-            cast({{ key }} as varchar) as raw_key,
+            cast({{ key }} as string) as raw_key,
             rejection_reason,
             rejected_column,
-            {{ 'rejected_value' if table_name == 'transactions' else 'cast(null as varchar)' }} as rejected_value,
-            {{ customer_column or 'cast(null as varchar)' }} as customer_id,
+            {{ 'rejected_value' if table_name == 'transactions' else 'cast(null as string)' }} as rejected_value,
+            {{ customer_column or 'cast(null as string)' }} as customer_id,
             raw_file,
             raw_file_row
         from {{ ref('base_raw__' ~ table_name) }}

@@ -4,7 +4,7 @@
 -- (of two observations at the same time, the later in the file).
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('social_profiles', announce=true) }}
 ),
 
@@ -13,7 +13,7 @@ customers as (
     where rejection_reason is null
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {{ clean_text('customer_id') }} as customer_id,
         {{ clean_enum('network') }} as network,
@@ -34,9 +34,9 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        * exclude (
+        * {{ star_exclude() }} (
             raw_followers, raw_following, raw_posts_90d, raw_brand_mentions_90d, raw_is_public, raw_observed_at
         ),
         {{ first_broken_rule([

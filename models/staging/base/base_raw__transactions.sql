@@ -5,7 +5,7 @@
 -- rejected quarantined with it, and a refund's purchase among the purchases kept.
 with
 
-transactions as not materialized (
+transactions as {{ not_materialized() }} (
     select * from {{ ref('base_raw__transactions_rows') }}
 ),
 
@@ -14,7 +14,7 @@ customers as (
     where rejection_reason is null
 ),
 
-referenced as not materialized (
+referenced as {{ not_materialized() }} (
     {{ reject_orphan_references('transactions', [['customer_id', 'customers', 'customer_id']]) }}
 ),
 
@@ -35,9 +35,9 @@ rejected_reversals as (
     group by refunded_transaction_id
 ),
 
-reversals_checked as not materialized (
+reversals_checked as {{ not_materialized() }} (
     select
-        referenced.* exclude (rejection_reason, rejected_column),
+        referenced.* {{ star_exclude() }} (rejection_reason, rejected_column),
         coalesce(
             referenced.rejection_reason,
             case
@@ -77,7 +77,7 @@ kept_purchases as (
 -- orphan reference.
 final as (
     select
-        reversals_checked.* exclude (rejection_reason, rejected_column),
+        reversals_checked.* {{ star_exclude() }} (rejection_reason, rejected_column),
         coalesce(
             reversals_checked.rejection_reason,
             case

@@ -12,7 +12,7 @@
 -- build.
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('transactions', announce=true, only_new=is_incremental()) }}
 ),
 
@@ -20,7 +20,7 @@ currencies as (
     select currency from {{ ref('stg_reference__exchange_rates') }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {{ clean_text('transaction_id') }} as transaction_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -39,9 +39,9 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        typed.* exclude (typed.raw_transacted_at, typed.raw_amount, typed.raw_cost),
+        typed.* {{ star_exclude() }} (typed.raw_transacted_at, typed.raw_amount, typed.raw_cost),
         {{ first_broken_rule([
             ['missing_id', 'transaction_id', 'typed.transaction_id is null'],
             ['missing_id', 'customer_id', 'typed.customer_id is null'],

@@ -2,7 +2,7 @@
 -- column that breaks it.
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     select * from {{ raw_rows('wallet_surveys', announce=true) }}
 ),
 
@@ -15,7 +15,7 @@ currencies as (
     select currency from {{ ref('stg_reference__exchange_rates') }}
 ),
 
-typed as not materialized (
+typed as {{ not_materialized() }} (
     select
         {{ clean_text('response_id') }} as response_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -37,9 +37,9 @@ typed as not materialized (
     from source
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     select
-        typed.* exclude (
+        typed.* {{ star_exclude() }} (
             typed.raw_responded_at,
             typed.raw_period_months,
             typed.raw_category_spend,

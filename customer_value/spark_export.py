@@ -1,0 +1,122 @@
+"""The staged relations of a Spark build, exported to Parquet and loaded into a DuckDB
+file, so that `python -m customer_value.compare` can compare them with a DuckDB build's.
+
+Two steps, each in the virtual environment that has its engine (docs/spark.md):
+
+    .venv-spark/bin/python -m customer_value.spark_export export --out target/spark/export
+    .venv/bin/python -m customer_value.spark_export load --export target/spark/export \\
+        --like data/customer_value.duckdb --into target/spark/staging.duckdb
+    .venv/bin/python -m customer_value.compare data/customer_value.duckdb \\
+        target/spark/staging.duckdb --schemas staging
+
+`export` opens the metastore and warehouse the spark target writes (profiles.yml: under
+target/spark) and writes every table and view of the schema as one Parquet folder, its
+timestamps as TIMESTAMP_NTZ (Spark's session time zone is UTC, so the values are the UTC
+ones DuckDB holds). `load` creates each relation in the DuckDB file with the column
+names, order and types of the same relation in the DuckDB build (`--like`), so that the
+comparison is of values: a value that does not survive the cast fails the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def spark_session(project_dir: Path = PROJECT_DIR) -> Any:
+    """A local Spark session on the spark target's metastore and warehouse."""
+    from pyspark.sql import SparkSession  # type: ignore[import-not-found]
+
+    spark_dir = project_dir / "target" / "spark"
+    return (
+        SparkSession.builder.master("local[*]")
+        .enableHiveSupport()
+        .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_dir / 'derby'}")
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
+        )
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.log.level", "ERROR")
+        .getOrCreate()
+    )
+
+
+def export(out: Path, schema: str) -> list[str]:
+    """Every relation of `schema` as the Parquet folder out/<relation>; their names."""
+    spark = spark_session()
+    names = sorted(row.tableName for row in spark.sql(f"show tables in {schema}").collect() if not row.isTemporary)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name in names:
+        frame = spark.table(f"{schema}.{name}")
+        columns = [
+            f"cast(`{field.name}` as timestamp_ntz) as `{field.name}`"
+            if field.dataType.typeName() == "timestamp"
+            else f"`{field.name}`"
+            for field in frame.schema.fields
+        ]
+        frame.selectExpr(*columns).coalesce(1).write.parquet(str(out / name))
+        print(f"exported {schema}.{name}")
+    spark.stop()
+    return names
+
+
+def load(export_dir: Path, like: Path, into: Path, schema: str) -> list[str]:
+    """Each exported relation into the DuckDB file `into`, typed as in `like`."""
+    import duckdb
+
+    into.unlink(missing_ok=True)
+    loaded = []
+    with duckdb.connect(str(into)) as con:
+        con.execute(f"attach '{like}' as reference (read_only)")
+        con.execute(f"create schema {schema}")
+        for folder in sorted(path for path in export_dir.iterdir() if path.is_dir()):
+            name = folder.name
+            reference_columns = con.execute(
+                "select column_name, data_type from duckdb_columns()"
+                " where database_name = 'reference' and schema_name = ? and table_name = ? order by column_index",
+                [schema, name],
+            ).fetchall()
+            source = f"read_parquet('{folder}/*.parquet')"
+            if reference_columns:
+                select = ", ".join(
+                    f'cast("{column}" as {data_type}) as "{column}"' for column, data_type in reference_columns
+                )
+            else:
+                select = "*"
+            con.execute(f'create table {schema}."{name}" as select {select} from {source}')
+            loaded.append(name)
+            print(f"loaded {schema}.{name}")
+    return loaded
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    export_parser = commands.add_parser("export", help="Spark relations to Parquet (run in .venv-spark)")
+    export_parser.add_argument("--out", type=Path, default=PROJECT_DIR / "target" / "spark" / "export")
+    export_parser.add_argument("--schema", default="staging")
+    load_parser = commands.add_parser("load", help="the Parquet export into a DuckDB file (run in .venv)")
+    load_parser.add_argument("--export", type=Path, default=PROJECT_DIR / "target" / "spark" / "export")
+    load_parser.add_argument("--like", type=Path, required=True, help="the DuckDB build to take the types from")
+    load_parser.add_argument("--into", type=Path, default=PROJECT_DIR / "target" / "spark" / "staging.duckdb")
+    load_parser.add_argument("--schema", default="staging")
+    args = parser.parse_args(argv)
+    if args.command == "export":
+        export(args.out, args.schema)
+    else:
+        load(args.export, args.like, args.into, args.schema)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
