@@ -9,6 +9,9 @@ it the default for session connections, and then runs the dbt command line.
 
     .venv-spark/bin/python -m customer_value.spark_dbt build --target spark
 
+After a successful ``build``, ``run`` or ``retry`` it publishes the serving copy, one
+Parquet file per mart relation in SERVING_DIR (customer_value.spark_serving).
+
 ``scripts/build.sh --target spark`` runs this. Exit codes are dbt's: 0 success, 1 a
 node failed, 2 dbt could not run.
 """
@@ -79,10 +82,27 @@ def main(argv: list[str] | None = None) -> int:
     register_session_submission()
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(list(sys.argv[1:] if argv is None else argv))
+    from customer_value.spark_serving import PlanCollector, log, publish_after_run, spark_writer
+
+    plans = PlanCollector()
+    result = dbtRunner(callbacks=[plans]).invoke(list(sys.argv[1:] if argv is None else argv))
     if result.exception is not None:
         return 2
+    # The serving copy (customer_value/spark_serving.py): the on-run-end hook of a build,
+    # run or retry decided and logged its plan; publish after a successful run.
+    try:
+        publish_after_run(plans.plan, result.success, lambda: spark_writer(active_spark_session()))
+    except Exception as error:  # noqa: BLE001 - reported as a failed run, as on DuckDB a failing hook
+        log(f"Serving copy: publishing failed, the previous copy is left as it was: {error}")
+        return 1
     return 0 if result.success else 1
+
+
+def active_spark_session() -> Any:
+    """The session dbt-spark ran the build in (``method: session``: this process)."""
+    from pyspark.sql import SparkSession  # type: ignore[import-not-found]
+
+    return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,11 @@
     more than var max_rejected_share of its rows to the contract's rules (the warning of
     test rejected_share_below_max_rejected_share): BI users keep the last good copy until
     the export is fixed, or until the data is accepted on purpose with var
-    accept_rejected_rows: true. -#}
+    accept_rejected_rows: true.
+
+    On Spark (spark__publish_serving_copy below) the same rules decide, and the launcher
+    customer_value/spark_dbt.py publishes the same Parquet files from Python after the
+    run (customer_value/spark_serving.py); no customer_value.duckdb there. -#}
 
 {% macro serving_storage_version() -%}
     {{ return('v1.4.0') }}
@@ -133,7 +137,43 @@
 {%- endmacro %}
 
 {% macro default__publish_serving_copy(results) -%}
-    {#- The serving copy is a DuckDB file written by DuckDB: not ported (docs/spark.md). -#}
+    {#- Another engine: nothing is published (docs/spark.md). -#}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro serving_plan_prefix() -%}
+    {{ return('Serving plan for customer_value.spark_serving: ') }}
+{%- endmacro %}
+
+{% macro spark__publish_serving_copy(results) -%}
+    {#- On Spark the same rules decide (serving_skip_reason, the marts of the graph), but
+        Spark's SQL can neither write one Parquet file (it writes a folder of part files)
+        nor rename one. So this hook only decides, and hands its decision to the launcher
+        that ran dbt (customer_value/spark_dbt.py) as one debug log line, the serving plan
+        (JSON), which the launcher reads from dbt's events; after a successful run it
+        writes parquet/<relation>.parquet from Python and logs what it did
+        (customer_value/spark_serving.py). No customer_value.duckdb on Spark. -#}
+    {%- if not execute or flags.WHICH not in ['build', 'run', 'retry'] -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set marts = serving_mart_nodes() -%}
+    {%- set reason = serving_skip_reason(results, marts) -%}
+    {%- set relations = [] -%}
+    {%- for node in marts if not reason -%}
+        {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- if relation is none -%}
+            {{ exceptions.raise_compiler_error("Serving copy: mart " ~ node.name ~ " was built but is not in the database") }}
+        {%- endif -%}
+        {%- do relations.append({'name': node.alias, 'relation': relation.render()}) -%}
+    {%- endfor -%}
+    {%- set plan = {
+        'serving_dir': env_var('SERVING_DIR', ''),
+        'invocation_id': invocation_id,
+        'reason': reason,
+        'accepted_rejected_rows': serving_rejected_share_warnings(results) | length > 0,
+        'relations': relations,
+    } -%}
+    {{ log(serving_plan_prefix() ~ tojson(plan)) }}
     {{ return('') }}
 {%- endmacro %}
 

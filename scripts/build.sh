@@ -17,7 +17,8 @@ else
     dbt build "$@"
 fi
 if [[ ${setup_target:-} == spark ]]; then
-    echo "build: done on Spark; export the staged relations to Parquet with:"
+    echo "build: done on Spark; a build of every mart published them as ${SERVING_DIR:-data/serving}/parquet/<relation>.parquet;"
+    echo "export the staged relations to Parquet with:"
     echo "  .venv-spark/bin/python -m customer_value.spark_export export --out target/spark/export"
     exit 0
 fi
