@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def active_spark_session() -> Any:
     """The session dbt-spark ran the build in (``method: session``: this process)."""
-    from pyspark.sql import SparkSession  # type: ignore[import-not-found]
+    from pyspark.sql import SparkSession
 
     return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
 

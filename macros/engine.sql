@@ -427,3 +427,34 @@
 {% macro default__star_exclude() -%}
     {{ return('except') }}
 {%- endmacro %}
+
+{% macro history_incremental_strategy() -%}
+    {#- How the segment history (customer_segment_history) replaces the rows of the
+        as_of_date a build records: DuckDB deletes that date's rows and inserts the new
+        ones (`delete+insert` on as_of_date); Spark's Parquet tables take no DELETE, so
+        the table is partitioned by as_of_date and that date's partition is overwritten
+        (`insert_overwrite`, dynamic partition overwrite). -#}
+    {{ return(adapter.dispatch('history_incremental_strategy', 'customer_value')()) }}
+{%- endmacro %}
+
+{% macro duckdb__history_incremental_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__history_incremental_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{% macro history_partition_by() -%}
+    {#- The partition column of the segment history: as_of_date on Spark (what
+        insert_overwrite replaces), none on DuckDB (tables there are not partitioned). -#}
+    {{ return(adapter.dispatch('history_partition_by', 'customer_value')()) }}
+{%- endmacro %}
+
+{% macro duckdb__history_partition_by() -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__history_partition_by() -%}
+    {{ return(['as_of_date']) }}
+{%- endmacro %}

@@ -13,37 +13,62 @@
         {{ return('') }}
     {%- endif -%}
     {%- set migrations = model_relation('segment_migrations') -%}
-    {%- set snapshot = graph.nodes['snapshot.customer_value.customer_segment_history'] -%}
-    {%- set history = api.Relation.create(
-        database=snapshot.database, schema=snapshot.schema, identifier=snapshot.alias) -%}
+    {%- set history = model_relation('customer_segment_history') -%}
     {%- set found = run_query(
         "select (select count(*) from " ~ migrations ~ "),"
-        ~ " (select string_agg(distinct cast(as_of_date as varchar), ', ') from " ~ history
-        ~ " where dbt_valid_to is null),"
         ~ " (select cast(max(as_of_date) - interval 3 month as date) from " ~ history ~ ")").rows[0] -%}
     {%- if found[0] == 0 -%}
-        {{ log("segment_migrations is empty: the segment history records one as_of_date so far (" ~ found[1]
+        {%- set dates = run_query(
+            "select distinct cast(as_of_date as string) as as_of_date from " ~ history
+            ~ " where dbt_valid_to is null order by as_of_date").columns[0].values() -%}
+        {{ log("segment_migrations is empty: the segment history records one as_of_date so far (" ~ (dates | join(', '))
             ~ "). Moves between segments appear once the project is built at another as_of_date, e.g."
-            ~ " scripts/build.sh --vars '{as_of_date: " ~ found[2] ~ "}' (any earlier or later day of the data).",
+            ~ " scripts/build.sh --vars '{as_of_date: " ~ found[1] ~ "}' (any earlier or later day of the data).",
             info=true) }}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}
 
-{% macro close_removed_history_rows() -%}
-    {#- post-hook of the snapshot customer_segment_history. hard_deletes: ignore keeps the
-        rows of other as_of_dates current (customer_segments holds one date only), so a
-        customer gone from the export in a rebuild at a recorded date would stay current
-        there: close those rows, at the date this build records and no other. -#}
-    {%- set states = ref('customer_segment_states') -%}
-    update {{ this }} as history
-    set dbt_valid_to = {{ snapshot_get_time() }}
-    where history.dbt_valid_to is null
-        and history.as_of_date in (select distinct as_of_date from {{ states }})
-        and not exists (
-            select 1
-            from {{ states }} as states
-            where states.customer_id = history.customer_id
-                and states.as_of_date = history.as_of_date
-        )
+{% macro history_check_columns() -%}
+    {#- The columns of customer_segment_history whose change at a recorded as_of_date
+        makes a new version (config meta.check_cols of the model). -#}
+    {{ return((config.get('meta') or {}).get('check_cols', [])) }}
+{%- endmacro %}
+
+{% macro history_row_changed(before, after) -%}
+    {#- Whether a customer's recorded row `before` and this build's row `after` (table
+        aliases) differ in a checked column. The columns listed in the model's
+        meta.tolerant_check_cols count as changed only when they move by more than var
+        history_relative_tolerance of their value (of 1 when the value is smaller than 1):
+        they are floating-point model outputs that differ in the last digits from one build
+        of the same data to the next, and an exact comparison would record that noise as a
+        new version. Every other column is compared exactly (NULL equal to NULL). -#}
+    {%- set tolerant_cols = (config.get('meta') or {}).get('tolerant_check_cols', []) -%}
+    {%- set changes = [] -%}
+    {%- for col in history_check_columns() -%}
+        {%- set was = before ~ '.' ~ col -%}
+        {%- set now = after ~ '.' ~ col -%}
+        {%- if col in tolerant_cols -%}
+            {%- do changes.append(
+                '((' ~ was ~ ' is null) != (' ~ now ~ ' is null) or coalesce(abs(' ~ was ~ ' - ' ~ now
+                ~ ') > ' ~ var('history_relative_tolerance') ~ ' * greatest(abs(' ~ was ~ '), abs(' ~ now
+                ~ '), 1), false))'
+            ) -%}
+        {%- else -%}
+            {%- do changes.append('(' ~ was ~ ' is distinct from ' ~ now ~ ')') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('(' ~ changes | join('\n        or ') ~ ')') }}
+{%- endmacro %}
+
+{% macro recorded_segment_history(states) -%}
+    {#- What customer_segment_history has recorded: the table itself once it exists (an
+        incremental run), else no rows, typed as the rows the model adds; `states` is the
+        model's CTE of this build's rows, whose first nine columns the history starts with. -#}
+    {%- if is_incremental() -%}
+        {{ return(this) }}
+    {%- endif -%}
+    {{ return('(select ' ~ states ~ '.*, cast(null as string) as dbt_scd_id, cast(null as timestamp) as dbt_updated_at,'
+        ~ ' cast(null as timestamp) as dbt_valid_from, cast(null as timestamp) as dbt_valid_to from ' ~ states
+        ~ ' where false)') }}
 {%- endmacro %}

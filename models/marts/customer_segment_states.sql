@@ -1,5 +1,5 @@
 -- The segment and key measures of each customer at the build's as_of_date: the part
--- of customer_segments that the snapshot customer_segment_history records.
+-- of customer_segments that the segment history customer_segment_history records.
 with
 
 segments as (

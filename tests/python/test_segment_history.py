@@ -1,6 +1,6 @@
 """Segment history end to end: two analysis dates built into one database, then rebuilds.
 
-The snapshot `snapshots.customer_segment_history` keeps each build's segments, and
+The incremental model `snapshots.customer_segment_history` keeps each build's segments, and
 `marts.segment_migrations` compares consecutive dates. The test records the mart after
 each build and recomputes the migrations from those states on its own.
 
@@ -148,10 +148,10 @@ def test_an_empty_migrations_mart_says_why_once(history):
     assert "segment_migrations is empty" not in history.result.output
 
 
-def test_one_build_runs_the_mart_then_the_snapshot_then_the_migrations(history):
+def test_one_build_runs_the_mart_then_the_history_then_the_migrations(history):
     _, mart_done = execution_window(history.run_results, "model.customer_value.customer_segments")
     snapshot_start, snapshot_done = execution_window(
-        history.run_results, "snapshot.customer_value.customer_segment_history"
+        history.run_results, "model.customer_value.customer_segment_history"
     )
     migrations_start, _ = execution_window(history.run_results, "model.customer_value.segment_migrations")
     assert mart_done <= snapshot_start
@@ -232,8 +232,8 @@ def test_a_rebuild_with_changed_values_keeps_the_old_ones_as_history(history):
 def test_a_customer_removed_from_the_export_leaves_the_rebuilt_date(history):
     """A rebuild at a recorded date after a customer was taken out of the customers export
     (an erasure request, a test account): their row at that date is closed, their rows at
-    other dates stay, and the migrations count them as gone. Before, the snapshot kept the
-    row current (hard_deletes: ignore) and the migrations' data test stopped the build."""
+    other dates stay, and the migrations count them as gone (a snapshot with hard_deletes:
+    ignore, what the history was before, kept the row current)."""
     removed = min(history.first.keys() & history.second.keys())
     rewrite_parquet(history.raw / "customers.parquet", f"select * from t where customer_id != '{removed}'")
 

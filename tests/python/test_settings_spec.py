@@ -20,12 +20,12 @@ VAR_CALL = re.compile(r"(?<![\w.])var\s*\(")
 
 #: Macros that read vars, and why: the checks themselves, and the settings that must be
 #: known while SQL is written (the raw files' format, how their timestamps are written,
-#: the snapshot's tolerance) or in the hooks around the models (serving, the run summary).
+#: the segment history's tolerance) or in the hooks around the models (serving, the run summary).
 MACROS_READING_VARS = {
     "settings_checks.sql",  # check_settings(): every var against docs/settings.yml
     "raw_data.sql",  # raw_format: which file every base model reads
     "timestamps.sql",  # raw_timestamp_formats: how base models parse timestamps
-    "snapshot_strategies.sql",  # history_relative_tolerance: the snapshot's change test
+    "segment_history.sql",  # history_relative_tolerance: the segment history's change test
     "serving.sql",  # accept_rejected_rows, max_rejected_share: on-run-end publishing
     "run_summary.sql",  # max_rejected_share: the end-of-build lines and their data test
 }
