@@ -51,7 +51,24 @@ def model_result(session: Any, table: pa.Table | pa.RecordBatchReader) -> Any:
         return table
     if isinstance(table, pa.RecordBatchReader):
         table = table.read_all()
-    return session.createDataFrame(table)
+    return session.createDataFrame(table.cast(spark_schema(table.schema)))
+
+
+def _spark_type(arrow_type: pa.DataType) -> pa.DataType:
+    """``arrow_type`` with its 64-bit-offset variants (large lists, strings, binaries),
+    which Spark does not read, replaced by the 32-bit ones."""
+    if pa.types.is_large_list(arrow_type) or pa.types.is_list(arrow_type):
+        return pa.list_(_spark_type(arrow_type.value_type))
+    if pa.types.is_large_string(arrow_type):
+        return pa.string()
+    if pa.types.is_large_binary(arrow_type):
+        return pa.binary()
+    return arrow_type
+
+
+def spark_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` in the Arrow types Spark reads (:func:`_spark_type`)."""
+    return pa.schema([field.with_type(_spark_type(field.type)) for field in schema])
 
 
 def map_customers(
@@ -76,10 +93,10 @@ def map_customers(
     from pyspark.sql.pandas.types import from_arrow_schema
 
     selected = relation.select(*_columns(columns))
-    schema = score(selected.limit(0).toArrow()).schema
+    schema = spark_schema(score(selected.limit(0).toArrow()).schema)
 
     def score_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield from score(pa.Table.from_batches([batch]).sort_by(key)).read_all().to_batches()
+            yield from score(pa.Table.from_batches([batch]).sort_by(key)).read_all().cast(schema).to_batches()
 
     return selected.sortWithinPartitions(key).mapInArrow(score_batches, from_arrow_schema(schema))

@@ -63,8 +63,8 @@ def register_session_submission() -> None:
             return "session"
         return default(self)
 
-    SparkAdapter.python_submission_helpers = property(python_submission_helpers)  # type: ignore[method-assign,assignment]
-    SparkAdapter.default_python_submission_method = property(default_python_submission_method)  # type: ignore[method-assign,assignment]
+    SparkAdapter.python_submission_helpers = property(python_submission_helpers)
+    SparkAdapter.default_python_submission_method = property(default_python_submission_method)
 
 
 def prepare_environment() -> None:
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     plans = PlanCollector()
     result = dbtRunner(callbacks=[plans]).invoke(list(sys.argv[1:] if argv is None else argv))
     if result.exception is not None:
+        # dbt's own command line prints these (a bad option, a missing profile): so do we
+        print(f"dbt: {result.exception}", file=sys.stderr)
         return 2
     # The serving copy (customer_value/spark_serving.py): the on-run-end hook of a build,
     # run or retry decided and logged its plan; publish after a successful run.
