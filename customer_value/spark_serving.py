@@ -99,8 +99,8 @@ def spark_writer(spark: Any) -> Writer:
     """Writes a relation with Spark as one Parquet part file, timestamps as TIMESTAMP_NTZ."""
 
     def write(relation: str, folder: str) -> None:
-        from pyspark.sql import functions as F  # type: ignore[import-not-found]
-        from pyspark.sql.types import TimestampType  # type: ignore[import-not-found]
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import TimestampType
 
         frame = spark.table(relation)
         columns = [
