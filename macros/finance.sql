@@ -3,7 +3,7 @@
     customer_value.clv.discount_factors, the same function predicted CLV uses). -#}
 
 {% macro months_between(start_at, end_at) -%}
-    (date_diff('day', {{ start_at }}, {{ end_at }}) / (365.25 / 12))
+    ({{ day_diff(start_at, end_at) }} / (cast(365.25 as double) / 12))
 {%- endmacro %}
 
 {% macro discounted_list_sum(monthly_values, first_months, discount_factors) -%}

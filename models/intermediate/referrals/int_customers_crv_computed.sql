@@ -71,7 +71,7 @@ per_customer as (
         case
             when predictions.customer_id is not null then coalesce(predictions.probability_alive, 1.0)
             when per_referrer.last_referee_converted_at
-                >= settings.as_of_cutoff_at - to_months(settings.crv_horizon_months) then 1.0
+                >= settings.as_of_cutoff_at - {{ months_interval('settings.crv_horizon_months') }} then 1.0
             else 0.0
         end as referral_alive_probability
     from customers

@@ -5,12 +5,12 @@ with
 
 -- The customers of this pass (every customer unless the model is built in passes over
 -- customer buckets), and every customer for the percentile ranks below.
-measures as not materialized (
+measures as {{ not_materialized() }} (
     select * from {{ ref('int_customers_measures_joined') }}
     where {{ in_customer_pass('customer_id') }}
 ),
 
-population_measures as not materialized (
+population_measures as {{ not_materialized() }} (
     select * from {{ ref('int_customers_measures_joined') }}
 ),
 
@@ -20,7 +20,7 @@ segment_settings as (
 
 -- The same axes for the customers of this pass (axes) and for every customer (population_axes).
 {% for axes, rows in [('axes', 'measures'), ('population_axes', 'population_measures')] %}
-    {{ axes }} as not materialized (
+    {{ axes }} as {{ not_materialized() }} (
         select
             {{ rows }}.*,
             not {{ rows }}.is_prospect as is_buyer,
@@ -97,7 +97,7 @@ pass_activity as (
 -- rows once (several joins onto the wide rows would hold them in several hash tables).
 -- Materialized: the windows over every customer finish before the wide rows are hashed
 -- (at 1,000,000 customers in 10 passes the pass fits in 500MB this way, not otherwise).
-pass_ranks as materialized (
+pass_ranks as {{ materialized_hint() }} (
     select
         pass_activity.customer_id,
         {% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
@@ -146,7 +146,7 @@ evidence as (
         and coalesce(ranked.predicted_clv_if_alive_percentile >= segment_settings.win_back_value_percentile, false)
             as is_worth_winning_back,
         coalesce(
-            date_diff('day', ranked.last_purchase_on, ranked.as_of_date) <= segment_settings.lapsing_window_days,
+            {{ day_diff('ranked.last_purchase_on', 'ranked.as_of_date') }} <= segment_settings.lapsing_window_days,
             false
         ) as has_bought_in_lapsing_window
     from ranked
