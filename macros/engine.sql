@@ -566,3 +566,30 @@
 {% macro default__materialized_hint() -%}
     {{ return('') }}
 {%- endmacro %}
+
+{% macro unnest_list(expression) -%}
+    {#- In a select list: one row per element of the list. -#}
+    {{ return(adapter.dispatch('unnest_list', 'customer_value')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__unnest_list(expression) -%}
+    {{ return('unnest(' ~ expression ~ ')') }}
+{%- endmacro %}
+
+{% macro spark__unnest_list(expression) -%}
+    {{ return('explode(' ~ expression ~ ')') }}
+{%- endmacro %}
+
+{% macro ordered_list_agg(expression, order_by) -%}
+    {#- The values as one list in the order of `order_by` (unique within the group). -#}
+    {{ return(adapter.dispatch('ordered_list_agg', 'customer_value')(expression, order_by)) }}
+{%- endmacro %}
+
+{% macro duckdb__ordered_list_agg(expression, order_by) -%}
+    {{ return('list(' ~ expression ~ ' order by ' ~ order_by ~ ')') }}
+{%- endmacro %}
+
+{% macro spark__ordered_list_agg(expression, order_by) -%}
+    {{ return('transform(array_sort(collect_list(struct(' ~ order_by ~ ' as list_order, ' ~ expression
+        ~ ' as list_value))), entry -> entry.list_value)') }}
+{%- endmacro %}

@@ -115,7 +115,7 @@ annuity as (
 expected as (
     select
         per_customer.*,
-        rates.* exclude (rates.customer_id),
+        rates.* {{ star_exclude() }} (customer_id),  -- noqa: RF02
         (1 - referral_value.joined_anyway_probability)
         * (referral_value.referee_horizon_margin - referral_value.reward_cost)
         + referral_value.acquisition_cost as value_per_referral,

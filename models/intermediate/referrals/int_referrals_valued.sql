@@ -31,7 +31,7 @@ discount_factors as (
 ),
 
 discount_factor_list as (
-    select list(discount_factor order by month_number) as discount_factors
+    select {{ ordered_list_agg('discount_factor', 'month_number') }} as discount_factors
     from discount_factors
 ),
 

@@ -58,11 +58,12 @@ segment_settings as (
 
 {% endfor %}
 -- CRV and the referral evidence are ranked among the buyers with a referral record only.
+-- A NULL ranks last, as DuckDB sorts it by default (Spark would sort it first).
 referral_ranks as (
     select
         customer_id,
-        percent_rank() over (order by crv) as crv_percentile,
-        percent_rank() over (order by referral_rate_credible_multiple) as referral_evidence_percentile
+        percent_rank() over (order by crv nulls last) as crv_percentile,
+        percent_rank() over (order by referral_rate_credible_multiple nulls last) as referral_evidence_percentile
     from population_axes
     where is_buyer and crv_evidence in ('realized', 'referrals_made')
     qualify {{ in_customer_pass('customer_id') }}
@@ -82,7 +83,7 @@ activity as (
 spend_ranks as (
     select
         customer_id,
-        percent_rank() over (order by recent_net_revenue) as recent_spend_percentile
+        percent_rank() over (order by recent_net_revenue nulls last) as recent_spend_percentile
     from activity
     where is_active
     qualify {{ in_customer_pass('customer_id') }}
@@ -121,7 +122,7 @@ pass_ranks as {{ materialized_hint() }} (
 ranked as (
     select
         axes.*,
-        pass_ranks.* exclude (customer_id)  -- noqa: RF02
+        pass_ranks.* {{ star_exclude() }} (customer_id)  -- noqa: RF02
     from axes
     inner join pass_ranks
         on axes.customer_id = pass_ranks.customer_id
