@@ -488,7 +488,8 @@
 {%- endmacro %}
 
 {% macro spark__day_diff(start, end) -%}
-    {{ return("datediff(" ~ end ~ ", " ~ start ~ ")") }}
+    {#- BIGINT, as DuckDB's date_diff (Spark's datediff is an INT). -#}
+    {{ return("cast(datediff(" ~ end ~ ", " ~ start ~ ") as bigint)") }}
 {%- endmacro %}
 
 {% macro date_spine(first_day, last_day) -%}
@@ -592,4 +593,15 @@
 {% macro spark__ordered_list_agg(expression, order_by) -%}
     {{ return('transform(array_sort(collect_list(struct(' ~ order_by ~ ' as list_order, ' ~ expression
         ~ ' as list_value))), entry -> entry.list_value)') }}
+{%- endmacro %}
+
+{% macro spark__safe_cast(field, type) -%}
+    {#- dbt-spark's own, plus: a unit test fixture's list in DuckDB's text form
+        ('[6.0, 7.0]', which DuckDB casts to a list) becomes Spark's array(6.0, 7.0), so
+        the same fixtures serve both engines. -#}
+    {%- set field_clean = field.strip('"').strip("'") if (cast_from_string_unsupported_for(type) and field is string) else field -%}
+    {%- if type.lower().startswith('array') and field_clean is string and field_clean.startswith('[') and field_clean.endswith(']') -%}
+        {%- set field_clean = 'array(' ~ field_clean[1:-1] ~ ')' -%}
+    {%- endif -%}
+    cast({{ field_clean }} as {{ type }})
 {%- endmacro %}
