@@ -39,7 +39,9 @@ credited as (
     select
         credited_referrals.*,
         coalesce(referrals.reward_cost, 0) as reward_cost,
-        cast(credited_referrals.converted_on + {{ months_interval('settings.crv_horizon_months') }} as timestamp) as horizon_ends_at
+        cast(
+            credited_referrals.converted_on + {{ months_interval('settings.crv_horizon_months') }} as timestamp
+        ) as horizon_ends_at
     from credited_referrals
     cross join settings
     inner join referrals
