@@ -33,7 +33,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 def spark_session(project_dir: Path = PROJECT_DIR) -> Any:
     """A local Spark session on the spark target's metastore and warehouse."""
-    from pyspark.sql import SparkSession  # type: ignore[import-not-found]
+    from pyspark.sql import SparkSession
 
     spark_dir = project_dir / "target" / "spark"
     return (

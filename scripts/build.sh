@@ -10,7 +10,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
 export DBT_DUCKDB_PATH="${DBT_DUCKDB_PATH:-data/customer_value.duckdb}"
 mkdir -p "$(dirname "$DBT_DUCKDB_PATH")"
-dbt build "$@"
+if [[ ${setup_target:-} == spark ]]; then
+    # dbt with the Python models run in the Spark session (customer_value/spark_dbt.py)
+    .venv-spark/bin/python -m customer_value.spark_dbt build "$@"
+else
+    dbt build "$@"
+fi
 if [[ ${setup_target:-} == spark ]]; then
     echo "build: done on Spark; export the staged relations to Parquet with:"
     echo "  .venv-spark/bin/python -m customer_value.spark_export export --out target/spark/export"

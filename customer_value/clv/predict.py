@@ -101,7 +101,10 @@ class ClvPrediction:
         import pyarrow as pa
 
         cols: dict[str, Any] = {}
-        if customer_id is not None:
+        if isinstance(customer_id, pa.ChunkedArray):
+            # its own type even without rows (pa.array of no values has the null type)
+            cols["customer_id"] = customer_id.combine_chunks()
+        elif customer_id is not None:
             cols["customer_id"] = pa.array(customer_id)
         for name in (
             "predicted_clv",

@@ -7,27 +7,20 @@ with its mean holdout purchases by calibration frequency as a list.
 """
 
 from customer_value.clv.selection import HoldoutData, comparison_table
+from customer_value.model_io import arrow_table, first_row, model_result
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    holdout = (
-        dbt.ref("int_customers_holdout_summarised")
-        .project(
-            "customer_id, frequency, recency_weeks, t_weeks, monetary_value,"
-            " holdout_purchase_day_count, holdout_net_revenue"
-        )
-        .to_arrow_table()
-        .sort_by("customer_id")
+    holdout = arrow_table(
+        dbt.ref("int_customers_holdout_summarised"),
+        "customer_id, frequency, recency_weeks, t_weeks, monetary_value,"
+        " holdout_purchase_day_count, holdout_net_revenue",
+        sort_by="customer_id",
     )
-    settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
-    fitted = (
-        dbt.ref("int_clv_models_fitted")
-        .project("model_name, is_converged, log_likelihood")
-        .to_arrow_table()
-        .to_pylist()
-    )
-    return comparison_table(
+    settings = first_row(dbt.ref("int_analysis_settings"))
+    fitted = arrow_table(dbt.ref("int_clv_models_fitted"), "model_name, is_converged, log_likelihood").to_pylist()
+    comparison = comparison_table(
         HoldoutData.from_arrow(holdout, settings["as_of_date"], settings["calibration_ends_on"]),
         full_converged={row["model_name"]: bool(row["is_converged"]) for row in fitted},
         full_log_likelihoods={row["model_name"]: row["log_likelihood"] for row in fitted},
@@ -37,3 +30,4 @@ def model(dbt, session):
         calibration_ends_on=settings["calibration_ends_on"],
         noise_z=float(settings["clv_selection_noise_z"]),
     )
+    return model_result(session, comparison)

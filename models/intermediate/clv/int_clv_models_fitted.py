@@ -9,19 +9,19 @@ predictions use is int_clv_models_compared's choice.
 from customer_value.clv import fit_gamma_gamma
 from customer_value.clv.purchase_models import PURCHASE_MODELS
 from customer_value.clv.tables import numeric_column, parameter_table
+from customer_value.model_io import arrow_table, first_row, model_result
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     # Rows in a fixed order: the optimum found depends on the order of the floating-point
-    # sums, and DuckDB hands rows over in whatever order its threads wrote them.
-    summary = (
-        dbt.ref("int_customers_rfm_summarised")
-        .project("customer_id, frequency, recency_weeks, t_weeks, monetary_value")
-        .to_arrow_table()
-        .sort_by("customer_id")
+    # sums, and the engine hands rows over in whatever order its threads wrote them.
+    summary = arrow_table(
+        dbt.ref("int_customers_rfm_summarised"),
+        "customer_id, frequency, recency_weeks, t_weeks, monetary_value",
+        sort_by="customer_id",
     )
-    settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
+    settings = first_row(dbt.ref("int_analysis_settings"))
     min_customers = int(settings["clv_min_customers"])
     frequency = numeric_column(summary, "frequency")
     recency, age = numeric_column(summary, "recency_weeks"), numeric_column(summary, "t_weeks")
@@ -33,4 +33,4 @@ def model(dbt, session):
     fits["gamma_gamma"] = fit_gamma_gamma(
         frequency, numeric_column(summary, "monetary_value"), min_customers=min_customers
     )
-    return parameter_table(fits, settings["as_of_date"])
+    return model_result(session, parameter_table(fits, settings["as_of_date"]))

@@ -11,32 +11,34 @@ int_discount_factors_computed has a factor, which the referral value models disc
 NULL with clv_prediction_reason when a model could not be fitted.
 """
 
+from functools import partial
+
 from customer_value.clv.tables import fit_from_table, prediction_batches
+from customer_value.model_io import arrow_table, first_row, map_customers
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    # Rows in a fixed order, so that every chunk holds the same customers on every build.
-    summary = (
-        dbt.ref("int_customers_rfm_summarised")
-        .project("customer_id, frequency, recency_weeks, t_weeks, monetary_value, margin_rate")
-        .to_arrow_table()
-        .sort_by("customer_id")
-    )
-    settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
-    parameters = dbt.ref("int_clv_models_fitted").to_arrow_table()
+    settings = first_row(dbt.ref("int_analysis_settings"))
+    parameters = arrow_table(dbt.ref("int_clv_models_fitted"))
     [chosen] = [
         row["model_name"]
-        for row in dbt.ref("int_clv_models_compared").project("model_name, is_chosen").to_arrow_table().to_pylist()
+        for row in arrow_table(dbt.ref("int_clv_models_compared"), "model_name, is_chosen").to_pylist()
         if row["is_chosen"]
     ]
-    discount_factors = dbt.ref("int_discount_factors_computed").to_arrow_table()
-    return prediction_batches(
-        summary,
-        fit_from_table(parameters, chosen),
-        fit_from_table(parameters, "gamma_gamma"),
-        horizon_months=int(settings["clv_horizon_months"]),
-        annual_discount_rate=float(settings["annual_discount_rate"]),
-        list_months=discount_factors.num_rows,
-        interval_level=float(settings["clv_interval_level"]),
+    list_months = arrow_table(dbt.ref("int_discount_factors_computed"), "month_number").num_rows
+    # Each customer scored on their own row; the rows are given sorted by customer, so
+    # that every chunk holds the same customers on every build (on Spark: per partition).
+    return map_customers(
+        dbt.ref("int_customers_rfm_summarised"),
+        "customer_id, frequency, recency_weeks, t_weeks, monetary_value, margin_rate",
+        partial(
+            prediction_batches,
+            purchase_fit=fit_from_table(parameters, chosen),
+            gamma_gamma=fit_from_table(parameters, "gamma_gamma"),
+            horizon_months=int(settings["clv_horizon_months"]),
+            annual_discount_rate=float(settings["annual_discount_rate"]),
+            list_months=list_months,
+            interval_level=float(settings["clv_interval_level"]),
+        ),
     )

@@ -9,15 +9,17 @@ import numpy as np
 import pyarrow as pa
 
 from customer_value.clv import discount_factors
+from customer_value.model_io import first_row, model_result
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = dbt.ref("int_analysis_settings").to_arrow_table().to_pylist()[0]
+    settings = first_row(dbt.ref("int_analysis_settings"))
     months = max(int(settings["clv_horizon_months"]), int(settings["crv_horizon_months"]))
-    return pa.table(
+    factors = pa.table(
         {
             "month_number": pa.array(np.arange(1, months + 1), type=pa.int32()),
             "discount_factor": pa.array(discount_factors(float(settings["annual_discount_rate"]), months)),
         }
     )
+    return model_result(session, factors)

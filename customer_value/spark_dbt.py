@@ -1,0 +1,91 @@
+"""dbt on the ``spark`` target, with the project's Python models run in the Spark session.
+
+dbt-spark submits Python models to Databricks clusters only. With ``method: session``
+(the ``spark`` output of profiles.yml) Spark runs inside the dbt process, so a Python
+model can run there too: this launcher adds a ``session`` submission method that runs
+the model's compiled code in-process with the active SparkSession (the model reads
+its inputs as DataFrames and returns one; dbt-spark's own code writes the table), makes
+it the default for session connections, and then runs the dbt command line.
+
+    .venv-spark/bin/python -m customer_value.spark_dbt build --target spark
+
+``scripts/build.sh --target spark`` runs this. Exit codes are dbt's: 0 success, 1 a
+node failed, 2 dbt could not run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class SessionPythonJobHelper:
+    """dbt-spark's PythonJobHelper interface (``__init__(parsed_model, credentials)``,
+    ``submit(compiled_code)``) for ``method: session``: runs the code here."""
+
+    def __init__(self, parsed_model: dict[str, Any], credentials: Any) -> None:
+        self.name = f"{parsed_model['schema']}.{parsed_model['alias']}"
+        if getattr(credentials, "method", None) != "session":
+            raise RuntimeError(
+                f"Python model {self.name}: the session submission method runs only with "
+                "`method: session` (the spark output of profiles.yml); on a cluster use "
+                "Databricks (dbt-databricks) for the Python models, see docs/spark.md."
+            )
+
+    def submit(self, compiled_code: str) -> None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+        code = compile(compiled_code, f"<python model {self.name}>", "exec")
+        exec(code, {"__name__": f"dbt_python_model_{self.name}", "spark": spark})  # noqa: S102
+
+
+def register_session_submission() -> None:
+    """Make ``session`` a submission method of dbt-spark, the default when the
+    connection is a session one."""
+    from dbt.adapters.spark.impl import SparkAdapter
+
+    helpers = SparkAdapter.python_submission_helpers.fget
+    default = SparkAdapter.default_python_submission_method.fget
+
+    def python_submission_helpers(self: Any) -> dict[str, Any]:
+        return {**helpers(self), "session": SessionPythonJobHelper}
+
+    def default_python_submission_method(self: Any) -> str:
+        if self.config.credentials.method == "session":
+            return "session"
+        return default(self)
+
+    SparkAdapter.python_submission_helpers = property(python_submission_helpers)
+    SparkAdapter.default_python_submission_method = property(default_python_submission_method)
+
+
+def prepare_environment() -> None:
+    """Spark's Python workers (``mapInArrow`` in customer_value.model_io) run this
+    interpreter and import the project's package."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    paths = [str(PROJECT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+
+
+def main(argv: list[str] | None = None) -> int:
+    prepare_environment()
+    register_session_submission()
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(list(sys.argv[1:] if argv is None else argv))
+    if result.exception is not None:
+        # dbt's own command line prints these (a bad option, a missing profile): so do we
+        print(f"dbt: {result.exception}", file=sys.stderr)
+        return 2
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
