@@ -457,4 +457,181 @@
 
 {% macro spark__history_partition_by() -%}
     {{ return(['as_of_date']) }}
+
+{#- Seeds. -#}
+
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {#- dbt-spark's own version (session method) puts each CSV value into the SQL text
+        quoted but not escaped, and an empty cell as the text 'None': a seed with an
+        apostrophe (segment_actions) is a syntax error. The same inserts, each value a
+        literal: NULL, a number, or a text with its backslashes and quotes escaped. -#}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set rows = [] -%}
+        {%- for row in chunk -%}
+            {%- set values = [] -%}
+            {%- for col_name in agate_table.column_names -%}
+                {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                {%- set value = row[loop.index0] -%}
+                {%- if value is none -%}
+                    {%- set literal = 'null' -%}
+                {%- elif value is number and value is not sameas true and value is not sameas false -%}
+                    {%- set literal = value | string -%}
+                {%- else -%}
+                    {%- set literal = "'" ~ (value | string | replace('\\', '\\\\') | replace("'", "\\'")) ~ "'" -%}
+                {%- endif -%}
+                {%- do values.append('cast(' ~ literal ~ ' as ' ~ type ~ ')') -%}
+            {%- endfor -%}
+            {%- do rows.append('(' ~ (values | join(', ')) ~ ')') -%}
+        {%- endfor -%}
+        {%- set sql = 'insert into ' ~ this.render() ~ ' values\n' ~ (rows | join(',\n')) -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- do statements.append(sql) -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{%- endmacro %}
+
+{#- Dates and numbers. -#}
+
+{% macro months_interval(months) -%}
+    {#- An interval of `months` calendar months (an integer expression), to add to or
+        subtract from a date or timestamp; both engines clamp to the month's last day. -#}
+    {{ return(adapter.dispatch('months_interval', 'customer_value')(months)) }}
+{%- endmacro %}
+
+{% macro duckdb__months_interval(months) -%}
+    {{ return('to_months(' ~ months ~ ')') }}
+{%- endmacro %}
+
+{% macro spark__months_interval(months) -%}
+    {{ return('make_interval(0, ' ~ months ~ ')') }}
+{%- endmacro %}
+
+{% macro day_diff(start, end) -%}
+    {#- Whole days from the date of `start` to the date of `end` (dates or timestamps). -#}
+    {{ return(adapter.dispatch('day_diff', 'customer_value')(start, end)) }}
+{%- endmacro %}
+
+{% macro duckdb__day_diff(start, end) -%}
+    {{ return("date_diff('day', " ~ start ~ ", " ~ end ~ ")") }}
+{%- endmacro %}
+
+{% macro spark__day_diff(start, end) -%}
+    {#- BIGINT, as DuckDB's date_diff (Spark's datediff is an INT). -#}
+    {{ return("cast(datediff(" ~ end ~ ", " ~ start ~ ") as bigint)") }}
+{%- endmacro %}
+
+{% macro date_spine(first_day, last_day) -%}
+    {#- A query of one column, date_day: every day from `first_day` to `last_day`
+        (text literals 'YYYY-MM-DD'), both included. -#}
+    {{ return(adapter.dispatch('date_spine', 'customer_value')(first_day, last_day)) }}
+{%- endmacro %}
+
+{% macro duckdb__date_spine(first_day, last_day) -%}
+    {#- generate_series includes its end; its one column is named generate_series. -#}
+    {{ return("select cast(generate_series as date) as date_day from generate_series(timestamp "
+        ~ first_day ~ ", timestamp " ~ last_day ~ ", interval 1 day)") }}
+{%- endmacro %}
+
+{% macro spark__date_spine(first_day, last_day) -%}
+    {{ return("select explode(sequence(date " ~ first_day ~ ", date " ~ last_day ~ ", interval 1 day)) as date_day") }}
+{%- endmacro %}
+
+{% macro sorted_distinct_string_agg(expression, separator) -%}
+    {#- The distinct texts joined by `separator` (a SQL text literal), sorted. -#}
+    {{ return(adapter.dispatch('sorted_distinct_string_agg', 'customer_value')(expression, separator)) }}
+{%- endmacro %}
+
+{% macro duckdb__sorted_distinct_string_agg(expression, separator) -%}
+    {{ return("string_agg(distinct " ~ expression ~ ", " ~ separator ~ " order by " ~ expression ~ ")") }}
+{%- endmacro %}
+
+{% macro spark__sorted_distinct_string_agg(expression, separator) -%}
+    {{ return("array_join(array_sort(collect_set(" ~ expression ~ ")), " ~ separator ~ ")") }}
+{%- endmacro %}
+
+{% macro double_to_money(amount) -%}
+    {#- A DOUBLE amount as DECIMAL(18, 2), rounded as DuckDB rounds it: the double
+        amount * 100 rounded half away from zero. Spark's own cast rounds the shortest
+        decimal text of the double instead (1.005 is 1.01 there, 1.00 on DuckDB, whose
+        1.005 is 1.00499999999999989...). Spark's round() of a double is half away from
+        zero on that double's text, which for amount * 100 (an integer and a half at
+        most) is the same rounding. -#}
+    {{ return(adapter.dispatch('double_to_money', 'customer_value')(amount)) }}
+{%- endmacro %}
+
+{% macro duckdb__double_to_money(amount) -%}
+    {{ return('cast(' ~ amount ~ ' as decimal(18, 2))') }}
+{%- endmacro %}
+
+{% macro spark__double_to_money(amount) -%}
+    {{ return('cast(cast(round(cast(' ~ amount ~ ' as double) * 100) as decimal(18, 0)) / 100 as decimal(18, 2))') }}
+{%- endmacro %}
+
+{% macro money_avg(amount, where=none) -%}
+    {#- The mean of a DECIMAL(..., 2) money column as a DOUBLE (`where`: the aggregate's
+        filter), as DuckDB computes it: the exact sum in cents, as a double, divided by
+        100 times the count. Spark's avg() of a DECIMAL is a DECIMAL rounded to 6 places. -#}
+    {{ return(adapter.dispatch('money_avg', 'customer_value')(amount, where)) }}
+{%- endmacro %}
+
+{% macro duckdb__money_avg(amount, where=none) -%}
+    {{ return('cast(avg(' ~ amount ~ ')' ~ aggregate_filter(where) ~ ' as double)') }}
+{%- endmacro %}
+
+{% macro spark__money_avg(amount, where=none) -%}
+    {{ return('(cast(sum(' ~ amount ~ ' * 100)' ~ aggregate_filter(where) ~ ' as double) / (nullif(count(' ~ amount ~ ')'
+        ~ aggregate_filter(where) ~ ', 0) * 100))') }}
+{%- endmacro %}
+
+{% macro materialized_hint() -%}
+    {#- The CTE hint that makes DuckDB compute a CTE once; Spark has no hint. -#}
+    {{ return(adapter.dispatch('materialized_hint', 'customer_value')()) }}
+{%- endmacro %}
+
+{% macro duckdb__materialized_hint() -%}
+    {{ return('materialized') }}
+{%- endmacro %}
+
+{% macro default__materialized_hint() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro unnest_list(expression) -%}
+    {#- In a select list: one row per element of the list. -#}
+    {{ return(adapter.dispatch('unnest_list', 'customer_value')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__unnest_list(expression) -%}
+    {{ return('unnest(' ~ expression ~ ')') }}
+{%- endmacro %}
+
+{% macro spark__unnest_list(expression) -%}
+    {{ return('explode(' ~ expression ~ ')') }}
+{%- endmacro %}
+
+{% macro ordered_list_agg(expression, order_by) -%}
+    {#- The values as one list in the order of `order_by` (unique within the group). -#}
+    {{ return(adapter.dispatch('ordered_list_agg', 'customer_value')(expression, order_by)) }}
+{%- endmacro %}
+
+{% macro duckdb__ordered_list_agg(expression, order_by) -%}
+    {{ return('list(' ~ expression ~ ' order by ' ~ order_by ~ ')') }}
+{%- endmacro %}
+
+{% macro spark__ordered_list_agg(expression, order_by) -%}
+    {{ return('transform(array_sort(collect_list(struct(' ~ order_by ~ ' as list_order, ' ~ expression
+        ~ ' as list_value))), entry -> entry.list_value)') }}
+{%- endmacro %}
+
+{% macro spark__safe_cast(field, type) -%}
+    {#- dbt-spark's own, plus: a unit test fixture's list in DuckDB's text form
+        ('[6.0, 7.0]', which DuckDB casts to a list) becomes Spark's array(6.0, 7.0), so
+        the same fixtures serve both engines. -#}
+    {%- set field_clean = field.strip('"').strip("'") if (cast_from_string_unsupported_for(type) and field is string) else field -%}
+    {%- if type.lower().startswith('array') and field_clean is string and field_clean.startswith('[') and field_clean.endswith(']') -%}
+        {%- set field_clean = 'array(' ~ field_clean[1:-1] ~ ')' -%}
+    {%- endif -%}
+    cast({{ field_clean }} as {{ type }})
 {%- endmacro %}

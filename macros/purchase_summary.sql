@@ -16,9 +16,9 @@
         max(purchase_day) as last_purchase_on,
         count(*) as purchase_day_count,
         count(*) - 1 as frequency,
-        date_diff('day', min(purchase_day), max(purchase_day)) / 7.0 as recency_weeks,
-        date_diff('day', min(purchase_day), any_value({{ ends_on }})) / 7.0 as t_weeks,
-        cast(avg(net_amount) filter (where day_number > 1) as double) as monetary_value,
+        {{ day_diff('min(purchase_day)', 'max(purchase_day)') }} / 7 as recency_weeks,
+        {{ day_diff('min(purchase_day)', 'any_value(' ~ ends_on ~ ')') }} / 7 as t_weeks,
+        {{ money_avg('net_amount', where='day_number > 1') }} as monetary_value,
         sum(net_amount) as net_revenue,
         sum(net_margin) as net_margin
     from (

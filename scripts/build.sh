@@ -4,7 +4,8 @@
 # the serving copy of the marts into SERVING_DIR (default data/serving). Extra arguments go to dbt,
 # e.g. scripts/build.sh --vars '{as_of_date: 2026-03-31}'.
 # With --target spark: dbt-spark in .venv-spark (set up on first use) builds on Spark in
-# process, tables under target/spark; only the staging layer so far (docs/spark.md).
+# process, tables under target/spark; every model but the snapshot and segment_migrations
+# so far: add --exclude customer_segment_history+ (docs/spark.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
@@ -18,8 +19,8 @@ else
 fi
 if [[ ${setup_target:-} == spark ]]; then
     echo "build: done on Spark; a build of every mart published them as ${SERVING_DIR:-data/serving}/parquet/<relation>.parquet;"
-    echo "export the staged relations to Parquet with:"
-    echo "  .venv-spark/bin/python -m customer_value.spark_export export --out target/spark/export"
+    echo "export the relations to Parquet with:"
+    echo "  .venv-spark/bin/python -m customer_value.spark_export export --out target/spark/export --schema staging intermediate marts"
     exit 0
 fi
 serving="${SERVING_DIR:-data/serving}/customer_value.duckdb"

@@ -120,3 +120,10 @@
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+
+{#- Spark builds the whole table in one pass (dbt-spark's table materialization): it
+    spills and distributes joins itself, and the markers render `true`. -#}
+{% materialization table_in_passes, adapter="spark", supported_languages=['sql'] %}
+  {{ return(materialization_table_spark()) }}
+{% endmaterialization %}

@@ -14,7 +14,7 @@ groups as (
         compared.is_chosen,
         compared.as_of_date,
         compared.calibration_ends_on,
-        unnest(compared.holdout_by_frequency) as frequency_group
+        {{ unnest_list('compared.holdout_by_frequency') }} as frequency_group
     from compared
 ),
 
@@ -25,11 +25,11 @@ final as (
         groups.is_chosen,
         groups.as_of_date,
         groups.calibration_ends_on,
-        struct_extract(groups.frequency_group, 'calibration_frequency') as calibration_frequency,
-        struct_extract(groups.frequency_group, 'is_last_group') as is_last_group,
-        struct_extract(groups.frequency_group, 'customers') as customers,
-        struct_extract(groups.frequency_group, 'actual_mean_holdout_purchases') as actual_mean_holdout_purchases,
-        struct_extract(groups.frequency_group, 'predicted_mean_holdout_purchases') as predicted_mean_holdout_purchases,
+        groups.frequency_group.calibration_frequency as calibration_frequency,  -- noqa: AL09
+        groups.frequency_group.is_last_group as is_last_group,  -- noqa: AL09
+        groups.frequency_group.customers as customers,  -- noqa: AL09
+        groups.frequency_group.actual_mean_holdout_purchases as actual_mean_holdout_purchases,  -- noqa: AL09
+        groups.frequency_group.predicted_mean_holdout_purchases as predicted_mean_holdout_purchases,  -- noqa: AL09
         {{ built_at() }} as built_at
     from groups
 )

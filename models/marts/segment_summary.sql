@@ -51,11 +51,11 @@ per_segment as (
         count(*) as customers,
         sum(net_revenue_to_date) as net_revenue_to_date,
         sum(historical_clv) as historical_clv,
-        avg(historical_clv) as mean_historical_clv,
+        {{ money_avg('historical_clv') }} as mean_historical_clv,
         sum(predicted_clv) as predicted_clv,
-        avg(predicted_clv) as mean_predicted_clv,
+        {{ money_avg('predicted_clv') }} as mean_predicted_clv,
         sum(crv) as crv,
-        avg(crv) as mean_crv
+        {{ money_avg('crv') }} as mean_crv
     from memberships
     group by segment_kind, segment
 ),
@@ -68,17 +68,23 @@ final as (
         coalesce(value_segments.value_segment_label, actions.applies_to_label) as segment_label,
         per_segment.customers,
         per_segment.customers / totals.customers as customer_share,
+        -- The shares divide DOUBLEs, as DuckDB divides DECIMALs (Spark would divide them as
+        -- DECIMALs rounded to six places).
         {{ money('per_segment.net_revenue_to_date') }} as net_revenue_to_date,
-        per_segment.net_revenue_to_date / nullif(totals.net_revenue_to_date, 0) as net_revenue_share,
+        cast(per_segment.net_revenue_to_date as double) / cast(nullif(totals.net_revenue_to_date, 0) as double)
+            as net_revenue_share,
         {{ money('per_segment.historical_clv') }} as historical_clv,
         {{ money('per_segment.mean_historical_clv') }} as mean_historical_clv,
-        per_segment.historical_clv / nullif(totals.historical_clv, 0) as historical_clv_share,
+        cast(per_segment.historical_clv as double) / cast(nullif(totals.historical_clv, 0) as double)
+            as historical_clv_share,
         {{ money('per_segment.predicted_clv') }} as predicted_clv,
         {{ money('per_segment.mean_predicted_clv') }} as mean_predicted_clv,
-        per_segment.predicted_clv / nullif(totals.predicted_clv, 0) as predicted_clv_share,
+        cast(per_segment.predicted_clv as double) / cast(nullif(totals.predicted_clv, 0) as double)
+            as predicted_clv_share,
         {{ money('per_segment.crv') }} as crv,
         {{ money('per_segment.mean_crv') }} as mean_crv,
-        per_segment.crv / nullif(totals.crv, 0) as crv_share,
+        cast(per_segment.crv as double) / cast(nullif(totals.crv, 0) as double)
+            as crv_share,
         actions.action_code as recommended_action,
         actions.action_text as recommended_action_text,
         {{ built_at() }} as built_at

@@ -40,7 +40,7 @@ segment_settings as (
 recent_window as (
     select
         cast(
-            settings.as_of_cutoff_at - to_months(segment_settings.light_buyer_window_months) as date
+            settings.as_of_cutoff_at - {{ months_interval('segment_settings.light_buyer_window_months') }} as date
         ) as window_starts_on
     from settings
     cross join segment_settings

@@ -41,7 +41,7 @@ final as (
         calibration.recency_weeks,
         calibration.t_weeks,
         calibration.monetary_value,
-        date_diff('day', settings.calibration_ends_on, settings.as_of_date) / 7.0 as holdout_weeks,
+        {{ day_diff('settings.calibration_ends_on', 'settings.as_of_date') }} / 7 as holdout_weeks,
         coalesce(holdout.holdout_purchase_day_count, 0) as holdout_purchase_day_count,
         coalesce(holdout.holdout_net_revenue, 0) as holdout_net_revenue
     from calibration

@@ -36,7 +36,7 @@ final as (
         summary.net_margin,
         case
             when summary.net_revenue > 0
-                then cast(summary.net_margin / summary.net_revenue as double)
+                then cast(summary.net_margin as double) / cast(summary.net_revenue as double)
             else settings.default_margin_rate
         end as margin_rate
     from summary

@@ -32,7 +32,9 @@ final as (
         cast({{ var('clv_holdout_months') }} as integer) as clv_holdout_months,
         cast({{ var('clv_selection_noise_z') }} as double) as clv_selection_noise_z,
         cast({{ var('clv_interval_level') }} as double) as clv_interval_level,
-        cast(as_of_date - to_months(cast({{ var('clv_holdout_months') }} as integer)) as date) as calibration_ends_on,
+        cast(
+            as_of_date - {{ months_interval("cast(" ~ var('clv_holdout_months') ~ " as integer)") }} as date
+        ) as calibration_ends_on,
         cast({{ var('crv_horizon_months') }} as integer) as crv_horizon_months,
         cast({{ var('would_have_joined_anyway_prior') }} as double) as would_have_joined_anyway_prior,
         cast({{ var('would_have_joined_anyway_prior_weight') }} as double) as would_have_joined_anyway_prior_weight,

@@ -21,8 +21,8 @@ category_margins as (
 in_window as (
     select
         transactions.*,
-        cast(transactions.original_amount * rates.to_reporting_rate as decimal(18, 2)) as amount,
-        cast(transactions.original_cost * rates.to_reporting_rate as decimal(18, 2)) as cost
+        {{ double_to_money('transactions.original_amount * rates.to_reporting_rate') }} as amount,
+        {{ double_to_money('transactions.original_cost * rates.to_reporting_rate') }} as cost
     from transactions
     inner join rates
         on transactions.original_currency = rates.currency
@@ -36,10 +36,9 @@ costed as (
         in_window.cost is not null as has_recorded_cost,
         coalesce(
             in_window.cost,
-            cast(
-                in_window.amount * (1 - coalesce(category_margins.margin_rate, settings.default_margin_rate))
-                as decimal(18, 2)
-            )
+            {{ double_to_money(
+                'in_window.amount * (1 - coalesce(category_margins.margin_rate, settings.default_margin_rate))'
+            ) }}
         ) as estimated_cost
     from in_window
     cross join settings
@@ -47,13 +46,14 @@ costed as (
         on in_window.product_category = category_margins.product_category
 ),
 
+-- A refund matched to its purchase: the purchase's cost in proportion to the amount
+-- refunded (the amounts divided as DOUBLE, as DuckDB divides DECIMALs).
 refunds_matched as (
     select
-        costed.* replace (
-            cast(
-                purchases.estimated_cost * (costed.amount / purchases.amount) as decimal(18, 2)
-            ) as estimated_cost
-        )
+        costed.transaction_id,
+        {{ double_to_money(
+            'purchases.estimated_cost * (cast(costed.amount as double) / cast(purchases.amount as double))'
+        ) }} as estimated_cost
     from costed
     inner join costed as purchases
         on costed.refunded_transaction_id = purchases.transaction_id
@@ -62,11 +62,14 @@ refunds_matched as (
 ),
 
 reconciled as (
-    select * from refunds_matched
-    union all
-    select costed.*
+    select
+        costed.* {{ star_exclude() }} (estimated_cost),  -- noqa: RF02
+        case
+            when refunds_matched.transaction_id is not null then refunds_matched.estimated_cost
+            else costed.estimated_cost
+        end as estimated_cost
     from costed
-    anti join refunds_matched
+    left join refunds_matched
         on costed.transaction_id = refunds_matched.transaction_id
 ),
 

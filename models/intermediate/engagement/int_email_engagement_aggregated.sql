@@ -138,9 +138,9 @@ final as (
                 then joined.unique_click_count / joined.delivered_message_count
         end as unique_click_rate,
         joined.last_delivered_at,
-        date_diff('day', cast(joined.last_delivered_at as date), joined.as_of_date) as days_since_last_delivery,
+        {{ day_diff('cast(joined.last_delivered_at as date)', 'joined.as_of_date') }} as days_since_last_delivery,
         joined.last_clicked_at,
-        date_diff('day', cast(joined.last_clicked_at as date), joined.as_of_date) as days_since_last_click,
+        {{ day_diff('cast(joined.last_clicked_at as date)', 'joined.as_of_date') }} as days_since_last_click,
         case when joined.has_email_events_file then coalesce(joined.has_unsubscribed, false) end as has_unsubscribed,
         case when joined.has_email_events_file then coalesce(joined.has_complained, false) end as has_complained,
         ranked.open_percentile,

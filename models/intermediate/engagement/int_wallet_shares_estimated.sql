@@ -71,8 +71,8 @@ shares as (
         end as spend_share_of_wallet,
         case
             when latest_surveys.brands_used >= 1 and latest_surveys.brand_rank between 1 and latest_surveys.brands_used
-                then (1.0 - latest_surveys.brand_rank / (latest_surveys.brands_used + 1.0))
-                    * 2.0 / latest_surveys.brands_used
+                then (1 - latest_surveys.brand_rank / (latest_surveys.brands_used + 1))
+                    * 2 / latest_surveys.brands_used
         end as rank_rule_share_of_wallet
     from latest_surveys
     inner join spend_in_window

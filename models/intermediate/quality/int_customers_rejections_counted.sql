@@ -15,7 +15,7 @@ counted as (
     select
         rejected_rows.customer_id,
         count(*) as rejected_row_count,
-        string_agg(distinct rejected_rows.table_name, ', ' order by rejected_rows.table_name) as rejected_row_tables
+        {{ sorted_distinct_string_agg('rejected_rows.table_name', "', '") }} as rejected_row_tables
     from rejected_rows
     where rejected_rows.customer_id is not null
     group by rejected_rows.customer_id

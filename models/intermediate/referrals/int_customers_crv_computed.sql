@@ -71,7 +71,7 @@ per_customer as (
         case
             when predictions.customer_id is not null then coalesce(predictions.probability_alive, 1.0)
             when per_referrer.last_referee_converted_at
-                >= settings.as_of_cutoff_at - to_months(settings.crv_horizon_months) then 1.0
+                >= settings.as_of_cutoff_at - {{ months_interval('settings.crv_horizon_months') }} then 1.0
             else 0.0
         end as referral_alive_probability
     from customers
@@ -115,7 +115,7 @@ annuity as (
 expected as (
     select
         per_customer.*,
-        rates.* exclude (rates.customer_id),
+        rates.* {{ star_exclude() }} (customer_id),  -- noqa: RF02
         (1 - referral_value.joined_anyway_probability)
         * (referral_value.referee_horizon_margin - referral_value.reward_cost)
         + referral_value.acquisition_cost as value_per_referral,

@@ -40,7 +40,9 @@ exposure as (
         coalesce(converted.converted_referral_count, 0) as converted_referral_count,
         greatest(coalesce(made.referrals_made_count, 0), coalesce(converted.converted_referral_count, 0))
             as referrals_made_count,
-        greatest({{ months_between('customers.created_at', 'settings.as_of_date') }}, 1.0 / 30) as exposure_months
+        greatest(
+            {{ months_between('customers.created_at', 'settings.as_of_date') }}, cast(1 as double) / 30
+        ) as exposure_months
     from customers
     cross join settings
     left join made

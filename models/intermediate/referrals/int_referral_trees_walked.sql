@@ -59,7 +59,7 @@ above as (
     select
         descendant_customer_id as customer_id,
         max(level) as referral_depth,
-        arg_max(ancestor_customer_id, level) as root_referrer_customer_id
+        max_by(ancestor_customer_id, level) as root_referrer_customer_id
     from descendants
     group by descendant_customer_id
 ),

@@ -34,7 +34,7 @@ final as (
     from converted
     qualify row_number() over (
             partition by referee_customer_id
-            order by converted_at, referral_id
+            order by converted_at nulls last, referral_id nulls last
         ) = 1
 )
 

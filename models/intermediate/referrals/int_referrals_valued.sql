@@ -31,7 +31,7 @@ discount_factors as (
 ),
 
 discount_factor_list as (
-    select list(discount_factor order by month_number) as discount_factors
+    select {{ ordered_list_agg('discount_factor', 'month_number') }} as discount_factors
     from discount_factors
 ),
 
@@ -39,7 +39,9 @@ credited as (
     select
         credited_referrals.*,
         coalesce(referrals.reward_cost, 0) as reward_cost,
-        cast(credited_referrals.converted_on + to_months(settings.crv_horizon_months) as timestamp) as horizon_ends_at
+        cast(
+            credited_referrals.converted_on + {{ months_interval('settings.crv_horizon_months') }} as timestamp
+        ) as horizon_ends_at
     from credited_referrals
     cross join settings
     inner join referrals

@@ -48,16 +48,16 @@ final as (
     -- tell (RF02).
     select
         -- The email in clear text stays behind: email_key is the published customer key.
-        customers.* exclude (email),  -- noqa: RF02
+        customers.* {{ star_exclude() }} (email),  -- noqa: RF02
         settings.as_of_date,
         settings.reporting_currency,
-        clv.* exclude (customer_id),  -- noqa: RF02
-        crv.* exclude (customer_id),  -- noqa: RF02
+        clv.* {{ star_exclude() }} (customer_id),  -- noqa: RF02
+        crv.* {{ star_exclude() }} (customer_id),  -- noqa: RF02
         -- indirect_referral_value is part of CRV, taken from int_customers_crv_computed.
-        trees.* exclude (customer_id, indirect_referral_value),  -- noqa: RF02
-        wallet_shares.* exclude (customer_id),  -- noqa: RF02
-        email_engagement.* exclude (customer_id),  -- noqa: RF02
-        social_scores.* exclude (customer_id)  -- noqa: RF02
+        trees.* {{ star_exclude() }} (customer_id, indirect_referral_value),  -- noqa: RF02
+        wallet_shares.* {{ star_exclude() }} (customer_id),  -- noqa: RF02
+        email_engagement.* {{ star_exclude() }} (customer_id),  -- noqa: RF02
+        social_scores.* {{ star_exclude() }} (customer_id)  -- noqa: RF02
     from customers
     cross join settings
     left join clv

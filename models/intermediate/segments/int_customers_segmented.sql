@@ -5,12 +5,12 @@ with
 
 -- The customers of this pass (every customer unless the model is built in passes over
 -- customer buckets), and every customer for the percentile ranks below.
-measures as not materialized (
+measures as {{ not_materialized() }} (
     select * from {{ ref('int_customers_measures_joined') }}
     where {{ in_customer_pass('customer_id') }}
 ),
 
-population_measures as not materialized (
+population_measures as {{ not_materialized() }} (
     select * from {{ ref('int_customers_measures_joined') }}
 ),
 
@@ -20,7 +20,7 @@ segment_settings as (
 
 -- The same axes for the customers of this pass (axes) and for every customer (population_axes).
 {% for axes, rows in [('axes', 'measures'), ('population_axes', 'population_measures')] %}
-    {{ axes }} as not materialized (
+    {{ axes }} as {{ not_materialized() }} (
         select
             {{ rows }}.*,
             not {{ rows }}.is_prospect as is_buyer,
@@ -58,11 +58,12 @@ segment_settings as (
 
 {% endfor %}
 -- CRV and the referral evidence are ranked among the buyers with a referral record only.
+-- A NULL ranks last, as DuckDB sorts it by default (Spark would sort it first).
 referral_ranks as (
     select
         customer_id,
-        percent_rank() over (order by crv) as crv_percentile,
-        percent_rank() over (order by referral_rate_credible_multiple) as referral_evidence_percentile
+        percent_rank() over (order by crv nulls last) as crv_percentile,
+        percent_rank() over (order by referral_rate_credible_multiple nulls last) as referral_evidence_percentile
     from population_axes
     where is_buyer and crv_evidence in ('realized', 'referrals_made')
     qualify {{ in_customer_pass('customer_id') }}
@@ -82,7 +83,7 @@ activity as (
 spend_ranks as (
     select
         customer_id,
-        percent_rank() over (order by recent_net_revenue) as recent_spend_percentile
+        percent_rank() over (order by recent_net_revenue nulls last) as recent_spend_percentile
     from activity
     where is_active
     qualify {{ in_customer_pass('customer_id') }}
@@ -97,7 +98,7 @@ pass_activity as (
 -- rows once (several joins onto the wide rows would hold them in several hash tables).
 -- Materialized: the windows over every customer finish before the wide rows are hashed
 -- (at 1,000,000 customers in 10 passes the pass fits in 500MB this way, not otherwise).
-pass_ranks as materialized (
+pass_ranks as {{ materialized_hint() }} (
     select
         pass_activity.customer_id,
         {% for measure in ['segment_clv', 'historical_clv', 'predicted_clv_if_alive'] %}
@@ -121,7 +122,7 @@ pass_ranks as materialized (
 ranked as (
     select
         axes.*,
-        pass_ranks.* exclude (customer_id)  -- noqa: RF02
+        pass_ranks.* {{ star_exclude() }} (customer_id)  -- noqa: RF02
     from axes
     inner join pass_ranks
         on axes.customer_id = pass_ranks.customer_id
@@ -146,7 +147,7 @@ evidence as (
         and coalesce(ranked.predicted_clv_if_alive_percentile >= segment_settings.win_back_value_percentile, false)
             as is_worth_winning_back,
         coalesce(
-            date_diff('day', ranked.last_purchase_on, ranked.as_of_date) <= segment_settings.lapsing_window_days,
+            {{ day_diff('ranked.last_purchase_on', 'ranked.as_of_date') }} <= segment_settings.lapsing_window_days,
             false
         ) as has_bought_in_lapsing_window
     from ranked

@@ -3,9 +3,7 @@
 with
 
 days as (
-    -- generate_series includes its end; its one column is named generate_series.
-    select cast(generate_series as date) as date_day
-    from generate_series(timestamp '1900-01-01', timestamp '2099-12-31', interval 1 day)
+    {{ date_spine("'1900-01-01'", "'2099-12-31'") }}
 ),
 
 final as (

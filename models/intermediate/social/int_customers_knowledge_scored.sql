@@ -44,7 +44,7 @@ activity_points as (
         * (1 + social_settings.knowledge_helpful_vote_weight * ln(1 + coalesce(activity_to_date.helpful_votes, 0)))
         * power(
             0.5,
-            greatest(date_diff('day', cast(activity_to_date.occurred_at as date), settings.as_of_date), 0)
+            greatest({{ day_diff('cast(activity_to_date.occurred_at as date)', 'settings.as_of_date') }}, 0)
             / social_settings.knowledge_half_life_days
         ) as activity_points
     from activity_to_date

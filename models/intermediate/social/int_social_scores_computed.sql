@@ -25,7 +25,7 @@ reach as (
 
 -- Every customer's three part scores, unfiltered: the percentile rank below is taken
 -- among all customers, also when the model is built in passes over customer buckets.
-population as not materialized (
+population as {{ not_materialized() }} (
     select
         population_customers.customer_id,
         population_knowledge.knowledge_score,
@@ -87,7 +87,7 @@ coverage as (
 
 -- Not materialized: the ranking below reads only the scores of these rows, so DuckDB
 -- computes the narrow rows for it instead of keeping every wide row in memory.
-joined as not materialized (
+joined as {{ not_materialized() }} (
     select
         customers.customer_id,
         knowledge.community_activity_count,
@@ -134,7 +134,7 @@ part_weights as (
 -- A known part without a value for the customer counts 0, never drops out. The same score
 -- for the customers of this pass (scored) and for every customer (population_scored).
 {% for scored, parts in [('scored', 'joined'), ('population_scored', 'population')] %}
-    {{ scored }} as not materialized (
+    {{ scored }} as {{ not_materialized() }} (
         select
             {{ parts }}.*,
             (
