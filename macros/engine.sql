@@ -291,9 +291,24 @@
 
 {% macro spark__file_reader(path, file_format) -%}
     {%- if file_format == 'csv' -%}
-        {{ stop_build("raw_format: csv is not ported to the spark target yet (docs/spark.md): export Parquet files.") }}
+        {{ return(spark_csv_view(path)) }}
     {%- endif -%}
     {{ return("parquet.`" ~ path ~ "`") }}
+{%- endmacro %}
+
+{% macro spark_csv_view(path) -%}
+    {#- CSV files read as DuckDB's read_csv(header = true, all_varchar = true) reads them:
+        every column text, the first line of each file its header, RFC 4180 quotes
+        (a doubled quote inside quotes), quoted line breaks, empty fields NULL. Spark
+        takes reader options only in a data source definition, so this is a temporary
+        view of the Spark session (every model of a dbt run on the spark target shares
+        it), created when the reader is needed; a table may read it, a view may not. -#}
+    {%- set view = 'raw_csv_' ~ local_md5(path) -%}
+    {%- if execute -%}
+        {%- do run_query("create or replace temporary view " ~ view ~ " using csv options (path " ~ sql_text(path)
+            ~ ", header 'true', inferSchema 'false', multiLine 'true', escape '\"', mode 'PERMISSIVE', encoding 'UTF-8')") -%}
+    {%- endif -%}
+    {{ return(view) }}
 {%- endmacro %}
 
 {% macro file_rows_reader(files, file_format) -%}
@@ -322,6 +337,16 @@
     {%- endfor -%}
     {%- set folder = files[0].rsplit('/', 1)[0] -%}
     {%- set path = files[0] if files | length == 1 else folder ~ '/*.' ~ file_format -%}
+    {%- if file_format == 'csv' -%}
+        {#- CSV has no row index, and a view hides _metadata: the file from
+            input_file_name() (a URI: percent-decoded, a '+' kept as it is); with multiLine each file is read whole, in one task, in file
+            order, so the order of monotonically_increasing_id() within a file is the order
+            of its rows (numbered from 0, as on DuckDB). -#}
+        {{ return("(select * except (raw_ordinal), cast(row_number() over (partition by raw_file order by raw_ordinal) - 1 as bigint) as raw_file_row"
+            ~ " from (select * from (select *, url_decode(replace(regexp_extract(input_file_name(), '[^/]*$', 0), '+', '%2B')) as raw_file,"
+            ~ " monotonically_increasing_id() as raw_ordinal from " ~ file_reader(path, file_format) ~ ")"
+            ~ " where raw_file in (" ~ (names | join(', ')) ~ ")))") }}
+    {%- endif -%}
     {{ return("(select *, _metadata.file_name as raw_file, _metadata.row_index as raw_file_row from "
         ~ file_reader(path, file_format) ~ " where _metadata.file_name in (" ~ (names | join(', ')) ~ "))") }}
 {%- endmacro %}
