@@ -1,0 +1,127 @@
+"""Issue 20's proof: the demo data built on Spark and on DuckDB give the same marts.
+
+The user's Spark command (`scripts/build.sh --target spark`, which sets up .venv-spark
+and Java when missing) builds the demo data with every model, data test and unit test;
+the DuckDB build of the same files is the reference. Every relation of the marts and
+staging schemas (the rejected rows included) is exported from Spark, loaded into DuckDB
+with the reference's types and compared by `customer_value.compare --tolerant`: rows
+matched by key, integers, dates and texts equal, money equal to the cent,
+floating-point values within 1e-9 relative. The serving Parquet files both builds
+publish are compared the same way.
+
+Spark's tables, metastore and log go to a folder of the test's own (DBT_SPARK_DIR), so
+a developer's Spark build is left alone. About 10 minutes on two cores, most of it
+Spark. RUN_SPARK_TEST=1 requires it (CI sets it: .ci/run); without the variable it
+runs when .venv-spark and java are there and is skipped otherwise; RUN_SPARK_TEST=0
+skips it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dbt_helpers import PROJECT_DIR, assert_build_ok, generate, run_dbt
+
+from customer_value import compare
+
+RUN = os.environ.get("RUN_SPARK_TEST", "")
+READY = (PROJECT_DIR / ".venv-spark" / "bin" / "python").exists() and shutil.which("java") is not None
+
+pytestmark = pytest.mark.skipif(
+    RUN == "0" or (RUN != "1" and not READY),
+    reason="RUN_SPARK_TEST=0, or no .venv-spark/java (scripts/setup.sh --target spark sets them up)",
+)
+
+DEMO = PROJECT_DIR / "data" / "demo"
+SCHEMAS = ("marts", "staging")
+
+
+def build_on_both(raw: Path | None, work: Path, *dbt_args: str) -> tuple[str, object, Path]:
+    """`scripts/build.sh --target spark` on `raw` (the demo data when None), the DuckDB
+    build of the same files, and the Spark build's SCHEMAS loaded into a DuckDB file typed
+    like the DuckDB build's: (Spark's output, the DuckDB DbtResult, that file)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("RAW_DATA_DIR", "VIRTUAL_ENV")}
+    env.update(DBT_SPARK_DIR=str(work / "spark"), SERVING_DIR=str(work / "spark-serving"))
+    if raw is not None:
+        env["RAW_DATA_DIR"] = str(raw)
+    spark = subprocess.run(
+        ["bash", "scripts/build.sh", "--target", "spark", "--target-path", str(work / "spark-target"), *dbt_args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    spark_output = spark.stdout + spark.stderr
+    assert spark.returncode == 0, spark_output[-6000:]
+
+    duckdb_build = run_dbt(raw or DEMO, work / "duckdb", *dbt_args)
+    assert_build_ok(duckdb_build)
+
+    export_dir, spark_database = work / "export", work / "spark.duckdb"
+    for command in (
+        [PROJECT_DIR / ".venv-spark" / "bin" / "python", "-m", "customer_value.spark_export", "export"]
+        + ["--out", export_dir, "--schema", *SCHEMAS],
+        [sys.executable, "-m", "customer_value.spark_export", "load", "--export", export_dir]
+        + ["--like", duckdb_build.database, "--into", spark_database, "--schema", *SCHEMAS],
+    ):
+        done = subprocess.run(
+            list(map(str, command)), check=False, cwd=PROJECT_DIR, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    return spark_output, duckdb_build, spark_database
+
+
+def agreement(duckdb_database: Path, spark_database: Path, capsys) -> str:
+    """customer_value.compare --tolerant's report on SCHEMAS; fails unless every relation agrees."""
+    status = compare.main([str(duckdb_database), str(spark_database), "--schemas", *SCHEMAS, "--tolerant"])
+    report = capsys.readouterr().out
+    assert status == 0, report
+    return report
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo data (5,000 customers), every node, on both engines."""
+    return build_on_both(None, tmp_path_factory.mktemp("spark_demo"))
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    """1,000 customers with every kind of bad row (the generator's --faults), staged on
+    both engines: the rejected rows and their reasons."""
+    work = tmp_path_factory.mktemp("spark_faulty")
+    raw = generate(work / "raw", "--customers", "1000", "--seed", "11", "--faults")
+    return build_on_both(raw, work, "--select", "+staging")
+
+
+def test_the_spark_build_runs_every_node_without_warnings(demo):
+    output, *_ = demo
+    [summary] = re.findall(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", output)
+    passed, warned, errors, skipped = map(int, summary)
+    assert (warned, errors, skipped) == (0, 0, 0), output[-4000:]
+    assert passed > 500, summary  # models, seeds, data tests and unit tests
+    unit_tests = re.search(r"(\d+) unit tests?", output)
+    assert unit_tests and int(unit_tests.group(1)) > 0, "the unit tests ran on Spark"
+
+
+def test_every_mart_and_staged_relation_agrees(demo, capsys):
+    _, duckdb_build, spark_database = demo
+    report = agreement(duckdb_build.database, spark_database, capsys)
+    for relation in ("customer_segments", "segment_summary", "clv_model_parameters", "clv_model_comparison"):
+        assert re.search(rf"^(same|tolerance)\s+marts\.{relation} ", report, re.MULTILINE), report
+    assert re.search(r"^(same|tolerance)\s+staging\.stg_raw__rejected_rows ", report, re.MULTILINE), report
+
+
+def test_the_same_rows_are_rejected_for_the_same_reasons(faulty, capsys):
+    _, duckdb_build, spark_database = faulty
+    [(rejected,)] = duckdb_build.query("select count(*) from staging.stg_raw__rejected_rows")
+    assert rejected > 100, "the faulty data set has rejected rows to compare"
+    report = agreement(duckdb_build.database, spark_database, capsys)
+    assert re.search(r"^same\s+staging\.stg_raw__rejected_rows ", report, re.MULTILINE), report
