@@ -23,6 +23,7 @@ comparison is of values: a value that does not survive the cast fails the load.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -31,22 +32,33 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+def spark_dir(project_dir: Path = PROJECT_DIR) -> Path:
+    """The spark target's folder (warehouse, metastore, logs), as profiles.yml sets it:
+    DBT_SPARK_DIR, by default target/spark in the project folder."""
+    return Path(os.environ.get("DBT_SPARK_DIR") or project_dir / "target" / "spark")
+
+
 def spark_session(project_dir: Path = PROJECT_DIR) -> Any:
     """A local Spark session on the spark target's metastore and warehouse."""
     from pyspark.sql import SparkSession
 
-    spark_dir = project_dir / "target" / "spark"
+    folder = spark_dir(project_dir)
     return (
         SparkSession.builder.master("local[*]")
         .enableHiveSupport()
-        .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_dir / 'derby'}")
+        .config("spark.sql.warehouse.dir", str(folder / "warehouse"))
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={folder / 'derby'} -Dlog4j2.configurationFile={project_dir / 'scripts' / 'spark-log4j2.properties'}"
+            f" -Dcustomer_value.spark_dir={folder}",
+        )
         .config(
             "spark.hadoop.javax.jdo.option.ConnectionURL",
-            f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
+            f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true",
         )
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.log.level", "ERROR")
         .getOrCreate()
     )

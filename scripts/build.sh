@@ -3,9 +3,9 @@
 # DBT_DUCKDB_PATH (default data/customer_value.duckdb); a successful build publishes
 # the serving copy of the marts into SERVING_DIR (default data/serving). Extra arguments go to dbt,
 # e.g. scripts/build.sh --vars '{as_of_date: 2026-03-31}'.
-# With --target spark: dbt-spark in .venv-spark (set up on first use) builds on Spark in
-# process, tables under target/spark; every model but the snapshot and segment_migrations
-# so far: add --exclude customer_segment_history+ (docs/spark.md).
+# With --target spark: dbt-spark in .venv-spark (set up on first use) builds the same
+# models on Spark in process, tables under DBT_SPARK_DIR (default target/spark), and
+# publishes the marts' Parquet files into SERVING_DIR (docs/spark.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh

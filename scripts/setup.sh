@@ -75,6 +75,6 @@ if [[ $setup_target == spark ]]; then
         echo "$wanted_spark" > .venv-spark/.installed
     fi
     export PATH="$PWD/.venv-spark/bin:$PATH"
-    mkdir -p target/spark
+    mkdir -p "${DBT_SPARK_DIR:-target/spark}"
     echo "setup: spark target: dbt-spark from .venv-spark"
 fi
