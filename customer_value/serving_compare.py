@@ -5,6 +5,9 @@ schema (column names, order, Arrow types, Parquet logical types) and the same ro
 
 Used to check that a Spark build publishes what a DuckDB build publishes on the same
 data (docs/spark.md). Rows are compared exactly, as sorted lists, without the
+build-time columns; with --tolerant, floating-point values may differ by 1e-9 relative
+(absolute below 1 in size), the rule of customer_value.compare --tolerant for two
+engines' builds (sums of doubles in another order differ in their last digit). The
 build-time columns (customer_value.compare.BUILD_TIME_COLUMNS is not imported: this
 runs in either virtual environment, with pyarrow alone).
 """
@@ -12,6 +15,7 @@ runs in either virtual environment, with pyarrow alone).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -41,7 +45,25 @@ def logical_types(path: Path) -> list[str]:
     return found
 
 
-def compare_file(before: Path, after: Path) -> list[str]:
+#: Two engines' floating-point values agree within this (relative; absolute below 1).
+FLOAT_TOLERANCE = 1e-9
+
+
+def values_agree(one: object, two: object) -> bool:
+    """Equal, or floating-point values within FLOAT_TOLERANCE, lists and structs
+    element by element."""
+    if isinstance(one, float) and isinstance(two, float):
+        return math.isclose(one, two, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE) or (
+            math.isnan(one) and math.isnan(two)
+        )
+    if isinstance(one, list) and isinstance(two, list):
+        return len(one) == len(two) and all(values_agree(a, b) for a, b in zip(one, two, strict=True))
+    if isinstance(one, dict) and isinstance(two, dict):
+        return one.keys() == two.keys() and all(values_agree(one[k], two[k]) for k in one)
+    return one == two
+
+
+def compare_file(before: Path, after: Path, *, tolerant: bool = False) -> list[str]:
     """What differs between two Parquet files of the same relation (nothing: [])."""
     differences = []
     schema_before, schema_after = pq.read_schema(before), pq.read_schema(after)
@@ -62,24 +84,30 @@ def compare_file(before: Path, after: Path) -> list[str]:
         return [f"rows: {len(rows_before)} != {len(rows_after)}"]
 
     def key(row: dict) -> tuple:
-        return tuple((value is None, str(value)) for value in row.values())
+        # floats left out of the order when tolerant: their last digits may differ
+        return tuple(
+            (value is None, "" if tolerant and isinstance(value, float) else str(value)) for value in row.values()
+        )
 
+    agree = values_agree if tolerant else (lambda one, two: one == two)
     mismatched = [
-        (b, a) for b, a in zip(sorted(rows_before, key=key), sorted(rows_after, key=key), strict=True) if b != a
+        (b, a)
+        for b, a in zip(sorted(rows_before, key=key), sorted(rows_after, key=key), strict=True)
+        if not agree(b, a)
     ]
     if mismatched:
         differences.append(f"{len(mismatched)} row(s) differ, first: {mismatched[0]}")
     return differences
 
 
-def compare_dirs(before: Path, after: Path) -> dict[str, list[str]]:
+def compare_dirs(before: Path, after: Path, *, tolerant: bool = False) -> dict[str, list[str]]:
     """Relation -> differences, for every Parquet file in either folder's parquet/."""
     names = sorted({path.stem for folder in (before, after) for path in (folder / "parquet").glob("*.parquet")})
     found = {}
     for name in names:
         files = [folder / "parquet" / f"{name}.parquet" for folder in (before, after)]
         missing = [str(path) for path in files if not path.exists()]
-        found[name] = [f"missing: {', '.join(missing)}"] if missing else compare_file(*files)
+        found[name] = [f"missing: {', '.join(missing)}"] if missing else compare_file(*files, tolerant=tolerant)
     return found
 
 
@@ -87,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="a serving folder (holding parquet/)")
     parser.add_argument("after", type=Path, help="another serving folder")
+    parser.add_argument("--tolerant", action="store_true", help="floating point within 1e-9 (two engines' builds)")
     args = parser.parse_args(argv)
-    found = compare_dirs(args.before, args.after)
+    found = compare_dirs(args.before, args.after, tolerant=args.tolerant)
     for name, differences in found.items():
         print(f"{name}: {'identical' if not differences else 'DIFFERENT'}")
         for difference in differences:

@@ -482,6 +482,7 @@
 
 {% macro spark__history_partition_by() -%}
     {{ return(['as_of_date']) }}
+{%- endmacro %}
 
 {#- Seeds. -#}
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from dbt_helpers import PROJECT_DIR, assert_build_ok, generate, run_dbt
 
-from customer_value import compare
+from customer_value import compare, serving_compare
 
 RUN = os.environ.get("RUN_SPARK_TEST", "")
 READY = (PROJECT_DIR / ".venv-spark" / "bin" / "python").exists() and shutil.which("java") is not None
@@ -42,10 +42,11 @@ DEMO = PROJECT_DIR / "data" / "demo"
 SCHEMAS = ("marts", "staging")
 
 
-def build_on_both(raw: Path | None, work: Path, *dbt_args: str) -> tuple[str, object, Path]:
+def build_on_both(raw: Path | None, work: Path, *dbt_args: str) -> tuple[str, object, Path, Path]:
     """`scripts/build.sh --target spark` on `raw` (the demo data when None), the DuckDB
     build of the same files, and the Spark build's SCHEMAS loaded into a DuckDB file typed
-    like the DuckDB build's: (Spark's output, the DuckDB DbtResult, that file)."""
+    like the DuckDB build's: (Spark's output, the DuckDB DbtResult, that file, the Spark
+    build's serving folder)."""
     env = {key: value for key, value in os.environ.items() if key not in ("RAW_DATA_DIR", "VIRTUAL_ENV")}
     env.update(DBT_SPARK_DIR=str(work / "spark"), SERVING_DIR=str(work / "spark-serving"))
     if raw is not None:
@@ -75,7 +76,7 @@ def build_on_both(raw: Path | None, work: Path, *dbt_args: str) -> tuple[str, ob
             list(map(str, command)), check=False, cwd=PROJECT_DIR, env=env, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stdout + done.stderr
-    return spark_output, duckdb_build, spark_database
+    return spark_output, duckdb_build, spark_database, work / "spark-serving"
 
 
 def agreement(duckdb_database: Path, spark_database: Path, capsys) -> str:
@@ -112,7 +113,7 @@ def test_the_spark_build_runs_every_node_without_warnings(demo):
 
 
 def test_every_mart_and_staged_relation_agrees(demo, capsys):
-    _, duckdb_build, spark_database = demo
+    _, duckdb_build, spark_database, _ = demo
     report = agreement(duckdb_build.database, spark_database, capsys)
     for relation in ("customer_segments", "segment_summary", "clv_model_parameters", "clv_model_comparison"):
         assert re.search(rf"^(same|tolerance)\s+marts\.{relation} ", report, re.MULTILINE), report
@@ -120,8 +121,17 @@ def test_every_mart_and_staged_relation_agrees(demo, capsys):
 
 
 def test_the_same_rows_are_rejected_for_the_same_reasons(faulty, capsys):
-    _, duckdb_build, spark_database = faulty
+    _, duckdb_build, spark_database, _ = faulty
     [(rejected,)] = duckdb_build.query("select count(*) from staging.stg_raw__rejected_rows")
     assert rejected > 100, "the faulty data set has rejected rows to compare"
     report = agreement(duckdb_build.database, spark_database, capsys)
     assert re.search(r"^same\s+staging\.stg_raw__rejected_rows ", report, re.MULTILINE), report
+
+
+def test_the_published_parquet_files_agree(demo):
+    """The contract: a Spark build publishes the same parquet/<relation>.parquet files as
+    a DuckDB build (same relations, column names, order and types; values by the rule)."""
+    _, duckdb_build, _, spark_serving = demo
+    found = serving_compare.compare_dirs(duckdb_build.serving_dir, spark_serving, tolerant=True)
+    assert "customer_segments" in found and "segment_summary" in found, found
+    assert not any(found.values()), {name: differences for name, differences in found.items() if differences}

@@ -175,3 +175,22 @@ def test_nothing_is_published_after_a_failed_run_or_with_a_reason(tmp_path, monk
 
 def test_no_plan_publishes_nothing(tmp_path):
     assert publish_after_run(None, True, lambda: FakeWriter()) == []
+
+
+def test_serving_compare_takes_floating_point_noise_only_when_tolerant(tmp_path):
+    """Two engines' files: the last digit of a double may differ (--tolerant), nothing else."""
+    from customer_value.serving_compare import compare_file
+
+    def write(name: str, values: list[float], segments: list[str]) -> Path:
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(pa.table({"customer_id": ["a", "b"], "segment": segments, "clv": values}), path)
+        return path
+
+    duckdb_file = write("duckdb", [100.0, 0.25], ["x", "y"])
+    noise = write("noise", [100.0 * (1 + 1e-13), 0.25 + 1e-15], ["x", "y"])
+    off = write("off", [100.0 * (1 + 1e-6), 0.25], ["x", "y"])
+    text = write("text", [100.0, 0.25], ["x", "z"])
+    assert compare_file(duckdb_file, noise, tolerant=True) == []
+    assert compare_file(duckdb_file, noise) != []
+    assert compare_file(duckdb_file, off, tolerant=True) != []
+    assert compare_file(duckdb_file, text, tolerant=True) != []
