@@ -90,14 +90,14 @@ referral_value as (
             any_value(settings.would_have_joined_anyway_prior)
         )
             as joined_anyway_probability,
+        -- Means of DECIMAL money (exact sums, in any order): money_avg, the same DOUBLE
+        -- on both engines.
         coalesce(
-            {{ ordered_avg(
-                'referrals.referee_margin_to_date', 'referrals.referral_id', where='referrals.is_horizon_complete'
-            ) }},
-            {{ ordered_avg('referrals.referee_margin_to_date', 'referrals.referral_id') }},
+            {{ money_avg('referrals.referee_margin_to_date', where='referrals.is_horizon_complete') }},
+            {{ money_avg('referrals.referee_margin_to_date') }},
             0
         ) as referee_horizon_margin,
-        coalesce({{ ordered_avg('referrals.reward_cost', 'referrals.referral_id') }}, 0) as reward_cost,
+        coalesce({{ money_avg('referrals.reward_cost') }}, 0) as reward_cost,
         any_value(acquisition.acquisition_cost) as acquisition_cost
     from settings
     cross join acquisition
@@ -106,7 +106,9 @@ referral_value as (
 ),
 
 annuity as (
-    select sum(discount_factors.discount_factor) as monthly_discount_sum
+    select
+        {{ ordered_sum('discount_factors.discount_factor', 'discount_factors.month_number') }}
+            as monthly_discount_sum
     from discount_factors
     cross join settings
     where discount_factors.month_number <= settings.crv_horizon_months
