@@ -42,9 +42,11 @@ DEMO = PROJECT_DIR / "data" / "demo"
 SCHEMAS = ("marts", "staging")
 
 
-def build_on_both(raw: Path | None, work: Path, *dbt_args: str) -> tuple[str, object, Path, Path]:
+def build_on_both(
+    raw: Path | None, work: Path, *dbt_args: str, schemas: tuple[str, ...] = SCHEMAS
+) -> tuple[str, object, Path, Path]:
     """`scripts/build.sh --target spark` on `raw` (the demo data when None), the DuckDB
-    build of the same files, and the Spark build's SCHEMAS loaded into a DuckDB file typed
+    build of the same files, and the Spark build's `schemas` loaded into a DuckDB file typed
     like the DuckDB build's: (Spark's output, the DuckDB DbtResult, that file, the Spark
     build's serving folder)."""
     env = {key: value for key, value in os.environ.items() if key not in ("RAW_DATA_DIR", "VIRTUAL_ENV")}
@@ -68,9 +70,9 @@ def build_on_both(raw: Path | None, work: Path, *dbt_args: str) -> tuple[str, ob
     export_dir, spark_database = work / "export", work / "spark.duckdb"
     for command in (
         [PROJECT_DIR / ".venv-spark" / "bin" / "python", "-m", "customer_value.spark_export", "export"]
-        + ["--out", export_dir, "--schema", *SCHEMAS],
+        + ["--out", export_dir, "--schema", *schemas],
         [sys.executable, "-m", "customer_value.spark_export", "load", "--export", export_dir]
-        + ["--like", duckdb_build.database, "--into", spark_database, "--schema", *SCHEMAS],
+        + ["--like", duckdb_build.database, "--into", spark_database, "--schema", *schemas],
     ):
         done = subprocess.run(
             list(map(str, command)), check=False, cwd=PROJECT_DIR, env=env, capture_output=True, text=True
@@ -79,9 +81,9 @@ def build_on_both(raw: Path | None, work: Path, *dbt_args: str) -> tuple[str, ob
     return spark_output, duckdb_build, spark_database, work / "spark-serving"
 
 
-def agreement(duckdb_database: Path, spark_database: Path, capsys) -> str:
-    """customer_value.compare --tolerant's report on SCHEMAS; fails unless every relation agrees."""
-    status = compare.main([str(duckdb_database), str(spark_database), "--schemas", *SCHEMAS, "--tolerant"])
+def agreement(duckdb_database: Path, spark_database: Path, capsys, schemas: tuple[str, ...] = SCHEMAS) -> str:
+    """customer_value.compare --tolerant's report on `schemas`; fails unless every relation agrees."""
+    status = compare.main([str(duckdb_database), str(spark_database), "--schemas", *schemas, "--tolerant"])
     report = capsys.readouterr().out
     assert status == 0, report
     return report
@@ -99,7 +101,7 @@ def faulty(tmp_path_factory):
     both engines: the rejected rows and their reasons."""
     work = tmp_path_factory.mktemp("spark_faulty")
     raw = generate(work / "raw", "--customers", "1000", "--seed", "11", "--faults")
-    return build_on_both(raw, work, "--select", "+staging")
+    return build_on_both(raw, work, "--select", "+staging", schemas=("staging",))
 
 
 def test_the_spark_build_runs_every_node_without_warnings(demo):
@@ -124,7 +126,7 @@ def test_the_same_rows_are_rejected_for_the_same_reasons(faulty, capsys):
     _, duckdb_build, spark_database, _ = faulty
     [(rejected,)] = duckdb_build.query("select count(*) from staging.stg_raw__rejected_rows")
     assert rejected > 100, "the faulty data set has rejected rows to compare"
-    report = agreement(duckdb_build.database, spark_database, capsys)
+    report = agreement(duckdb_build.database, spark_database, capsys, schemas=("staging",))
     assert re.search(r"^same\s+staging\.stg_raw__rejected_rows ", report, re.MULTILINE), report
 
 
