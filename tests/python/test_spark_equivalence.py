@@ -33,10 +33,13 @@ from customer_value import compare, serving_compare
 RUN = os.environ.get("RUN_SPARK_TEST", "")
 READY = (PROJECT_DIR / ".venv-spark" / "bin" / "python").exists() and shutil.which("java") is not None
 
-pytestmark = pytest.mark.skipif(
-    RUN == "0" or (RUN != "1" and not READY),
-    reason="RUN_SPARK_TEST=0, or no .venv-spark/java (scripts/setup.sh --target spark sets them up)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        RUN == "0" or (RUN != "1" and not READY),
+        reason="RUN_SPARK_TEST=0, or no .venv-spark/java (scripts/setup.sh --target spark sets them up)",
+    ),
+]
 
 DEMO = PROJECT_DIR / "data" / "demo"
 SCHEMAS = ("marts", "staging")
