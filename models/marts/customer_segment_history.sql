@@ -76,22 +76,9 @@ compared as (
 ),
 
 earlier_versions as (
-    -- Versions closed by earlier builds: kept as they are.
-    select
-        customer_id,
-        as_of_date,
-        value_segment,
-        predicted_clv,
-        crv,
-        historical_clv,
-        probability_alive,
-        is_ambassador,
-        is_loyal_light_buyer,
-        dbt_scd_id,
-        dbt_updated_at,
-        dbt_valid_from,
-        dbt_valid_to
-    from recorded
+    -- Versions closed by earlier builds: kept as they are (recorded's columns, in the
+    -- order of the other parts of the union).
+    select * from recorded
     where dbt_valid_to is not null
 ),
 
