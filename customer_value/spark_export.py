@@ -11,8 +11,9 @@ Two steps, each in the virtual environment that has its engine (docs/spark.md):
     .venv/bin/python -m customer_value.compare --tolerant data/customer_value.duckdb \\
         target/spark/spark.duckdb --schemas staging intermediate marts
 
-`export` opens the metastore and warehouse the spark target writes (profiles.yml: under
-target/spark) and writes every table and view of each schema (`--schema`, default
+`export` opens a Spark session with the spark target's settings, rendered from
+profiles.yml (so the same warehouse and metastore: DBT_SPARK_DIR, by default target/spark),
+and writes every table and view of each schema (`--schema`, default
 staging; several may be given) as one Parquet folder, out/<schema>/<relation>, its
 timestamps as TIMESTAMP_NTZ (Spark's session time zone is UTC, so the values are the UTC
 ones DuckDB holds). `load` creates each relation in the DuckDB file with the column
@@ -32,36 +33,30 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def spark_dir(project_dir: Path = PROJECT_DIR) -> Path:
-    """The spark target's folder (warehouse, metastore, logs), as profiles.yml sets it:
-    DBT_SPARK_DIR, by default target/spark in the project folder."""
-    return Path(os.environ.get("DBT_SPARK_DIR") or project_dir / "target" / "spark")
+def profile_parameters(project_dir: Path = PROJECT_DIR, target: str = "spark") -> dict[str, str]:
+    """The Spark settings of a target of profiles.yml (`server_side_parameters`), rendered
+    by dbt as a build renders them, so that this session opens the same warehouse and
+    metastore as the build with the same settings (dbt-spark adds ANSI mode off)."""
+    from argparse import Namespace
+
+    from dbt.config.runtime import load_profile
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    set_invocation_context(dict(os.environ))
+    set_from_args(Namespace(PROFILES_DIR=str(project_dir)), None)
+    profile = load_profile(str(project_dir), {}, None, target)
+    return dict(profile.credentials.server_side_parameters)
 
 
 def spark_session(project_dir: Path = PROJECT_DIR) -> Any:
-    """A local Spark session on the spark target's metastore and warehouse."""
+    """A Spark session on the spark target's metastore and warehouse, with its settings."""
     from pyspark.sql import SparkSession
 
-    folder = spark_dir(project_dir)
-    return (
-        SparkSession.builder.master("local[*]")
-        .enableHiveSupport()
-        .config("spark.sql.warehouse.dir", str(folder / "warehouse"))
-        .config(
-            "spark.driver.extraJavaOptions",
-            f"-Dderby.system.home={folder / 'derby'} -Dlog4j2.configurationFile={project_dir / 'scripts' / 'spark-log4j2.properties'}"
-            f" -Dcustomer_value.spark_dir={folder}",
-        )
-        .config(
-            "spark.hadoop.javax.jdo.option.ConnectionURL",
-            f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true",
-        )
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.log.level", "ERROR")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.enableHiveSupport()
+    for name, value in profile_parameters(project_dir).items():
+        builder = builder.config(name, value)
+    return builder.getOrCreate()
 
 
 def export(out: Path, schemas: list[str]) -> list[str]:
