@@ -59,12 +59,16 @@ joined_anyway_estimate as (
     select
         answers.answered_count,
         answers.joined_anyway_count,
-        (
-            answers.joined_anyway_count
-            + settings.would_have_joined_anyway_prior_weight * settings.would_have_joined_anyway_prior
-        )
-        / (answers.answered_count + settings.would_have_joined_anyway_prior_weight)
-            as joined_anyway_probability
+        -- Nobody answered and the prior weighs 0: the prior alone (0 / 0 would be NaN on
+        -- DuckDB and NULL on Spark).
+        coalesce(
+            (
+                answers.joined_anyway_count
+                + settings.would_have_joined_anyway_prior_weight * settings.would_have_joined_anyway_prior
+            )
+            / nullif(answers.answered_count + settings.would_have_joined_anyway_prior_weight, 0),
+            settings.would_have_joined_anyway_prior
+        ) as joined_anyway_probability
     from answers
     cross join settings
 ),
