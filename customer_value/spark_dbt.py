@@ -9,8 +9,12 @@ it the default for session connections, and then runs the dbt command line.
 
     .venv-spark/bin/python -m customer_value.spark_dbt build --target spark
 
-After a successful ``build``, ``run`` or ``retry`` it publishes the serving copy, one
-Parquet file per mart relation in SERVING_DIR (customer_value.spark_serving).
+It also hands the customer key secret (CUSTOMER_KEY_SECRET) to Spark as the session
+variable ``customer_key_secret``, as the DuckDB plugin does with a DuckDB variable, so
+that ``email_key`` is computed without the secret in any SQL text, compiled file or log
+(macros/privacy.sql). After a successful ``build``, ``run`` or ``retry`` it publishes the
+serving copy, one Parquet file per mart relation in SERVING_DIR
+(customer_value.spark_serving).
 
 ``scripts/build.sh --target spark`` runs this. Exit codes are dbt's: 0 success, 1 a
 node failed, 2 dbt could not run.
@@ -67,6 +71,46 @@ def register_session_submission() -> None:
     SparkAdapter.default_python_submission_method = property(default_python_submission_method)
 
 
+CUSTOMER_KEY_ENV_VAR = "CUSTOMER_KEY_SECRET"
+# Set by this launcher: macros/privacy.sql (spark__customer_key_secret) then reads the
+# session variable, which only a session this launcher prepared has.
+KEY_VARIABLE_MARKER = "CUSTOMER_VALUE_SPARK_KEY_VARIABLE"
+
+
+def declare_customer_key_secret(spark: Any) -> None:
+    """The session variable ``customer_key_secret``: CUSTOMER_KEY_SECRET, NULL when unset.
+    The value is bound as a parameter, so it is in no SQL text."""
+    spark.sql("declare or replace variable customer_key_secret string default null")
+    secret = os.environ.get(CUSTOMER_KEY_ENV_VAR, "")
+    if secret:
+        spark.sql("set var customer_key_secret = :secret", args={"secret": secret})
+
+
+def register_customer_key_secret() -> None:
+    """Declare ``customer_key_secret`` in the session dbt-spark opens, before its first
+    statement. dbt-spark's session cursor builds (or finds) the SparkSession on every
+    ``execute``; the wrapper builds it the same way first and declares the variable once
+    per session."""
+    from dbt.adapters.spark import session as spark_session_module
+    from pyspark.sql import SparkSession
+
+    original_execute = spark_session_module.Cursor.execute
+    prepared: set[int] = set()
+
+    def execute(self: Any, sql: str, *parameters: Any) -> None:
+        builder = SparkSession.builder.enableHiveSupport()
+        for parameter, value in self.server_side_parameters.items():
+            builder = builder.config(parameter, value)
+        spark = builder.getOrCreate()
+        if id(spark) not in prepared:
+            declare_customer_key_secret(spark)
+            prepared.add(id(spark))
+        original_execute(self, sql, *parameters)
+
+    spark_session_module.Cursor.execute = execute
+    os.environ[KEY_VARIABLE_MARKER] = "1"
+
+
 def prepare_environment() -> None:
     """Spark's Python workers (``mapInArrow`` in customer_value.model_io) run this
     interpreter and import the project's package."""
@@ -80,6 +124,7 @@ def prepare_environment() -> None:
 def main(argv: list[str] | None = None) -> int:
     prepare_environment()
     register_session_submission()
+    register_customer_key_secret()
     from dbt.cli.main import dbtRunner
 
     from customer_value.spark_serving import PlanCollector, log, publish_after_run, spark_writer

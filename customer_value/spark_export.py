@@ -46,7 +46,8 @@ def profile_parameters(project_dir: Path = PROJECT_DIR, target: str = "spark") -
     set_invocation_context(dict(os.environ))
     set_from_args(Namespace(PROFILES_DIR=str(project_dir)), None)
     profile = load_profile(str(project_dir), {}, None, target)
-    return dict(profile.credentials.server_side_parameters)
+    parameters: dict[str, str] = getattr(profile.credentials, "server_side_parameters", {})
+    return dict(parameters)
 
 
 def spark_session(project_dir: Path = PROJECT_DIR) -> Any:

@@ -2,7 +2,9 @@
     keyed with the secret in the environment variable CUSTOMER_KEY_SECRET. The secret
     never appears in SQL text, compiled files or logs: the project's dbt-duckdb plugin
     (customer_value/dbt_plugin.py) sets it as the DuckDB variable customer_key_secret on
-    every connection, and SQL reads it with getvariable(). Without it the key is NULL,
+    every connection, and SQL reads it with getvariable(); on Spark the launcher
+    (customer_value/spark_dbt.py) declares the session variable customer_key_secret, and
+    SQL names it. Without it the key is NULL,
     never an unsalted hash (anyone holding a list of emails could match that back). -#}
 
 {% macro hmac_sha256(key, message) -%}
@@ -43,10 +45,18 @@
     {{ return("nullif(getvariable('customer_key_secret'), '')") }}
 {%- endmacro %}
 
+{% macro spark__customer_key_secret() -%}
+    {#- The session variable the launcher declares (customer_value/spark_dbt.py). A Spark
+        session it did not prepare (dbt run by hand, a thrift server) has none: NULL, as
+        on DuckDB without a secret. A persisted view cannot name a session variable, so
+        the model that calls email_key() is a table on Spark (stg_raw__customers). -#}
+    {%- if env_var('CUSTOMER_VALUE_SPARK_KEY_VARIABLE', '') == '1' -%}
+        {{ return("nullif(customer_key_secret, '')") }}
+    {%- endif -%}
+    {{ return("cast(null as string)") }}
+{%- endmacro %}
+
 {% macro default__customer_key_secret() -%}
-    {#- Not ported yet (docs/spark.md): the secret would have to reach the engine without
-        appearing in SQL text, and a view's stored text keeps what is substituted into it.
-        Without it the key is NULL, as on DuckDB without a secret. -#}
     {{ return("cast(null as string)") }}
 {%- endmacro %}
 

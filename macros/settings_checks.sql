@@ -201,7 +201,9 @@
     {#- The customer key secret (macros/privacy.sql): its length only, never its value. -#}
     {%- set secret = run_query("select coalesce(length(" ~ customer_key_secret() ~ "), 0)").columns[0].values()[0] -%}
     {%- if secret == 0 -%}
-        {{ log("CUSTOMER_KEY_SECRET is not set (or the profile does not load customer_value.dbt_plugin), so email_key"
+        {%- set not_handed = 'customer_value.spark_dbt does not run dbt' if target.type == 'spark'
+            else 'the profile does not load customer_value.dbt_plugin' -%}
+        {{ log("CUSTOMER_KEY_SECRET is not set (or " ~ not_handed ~ "), so email_key"
             ~ " in marts.customer_segments is NULL. To publish a keyed hash of the email for joining back, set it to a"
             ~ " random secret: python -c \"import secrets; print(secrets.token_hex(32))\"", info=true) }}
     {%- elif secret < 16 -%}

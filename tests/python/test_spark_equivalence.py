@@ -25,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from dbt_helpers import PROJECT_DIR, assert_build_ok, generate, run_dbt
 
@@ -43,17 +44,22 @@ pytestmark = [
 
 DEMO = PROJECT_DIR / "data" / "demo"
 SCHEMAS = ("marts", "staging")
+# The customer key secret of the demo builds: both engines publish email_key with it.
+SECRET = "spark-équivalence-key-0123456789"
 
 
 def build_on_both(
-    raw: Path | None, work: Path, *dbt_args: str, schemas: tuple[str, ...] = SCHEMAS
+    raw: Path | None, work: Path, *dbt_args: str, schemas: tuple[str, ...] = SCHEMAS, secret: str = ""
 ) -> tuple[str, object, Path, Path]:
     """`scripts/build.sh --target spark` on `raw` (the demo data when None), the DuckDB
     build of the same files, and the Spark build's `schemas` loaded into a DuckDB file typed
     like the DuckDB build's: (Spark's output, the DuckDB DbtResult, that file, the Spark
-    build's serving folder)."""
-    env = {key: value for key, value in os.environ.items() if key not in ("RAW_DATA_DIR", "VIRTUAL_ENV")}
+    build's serving folder). Both builds get CUSTOMER_KEY_SECRET=`secret` (unset when empty)."""
+    hidden = ("RAW_DATA_DIR", "VIRTUAL_ENV", "CUSTOMER_KEY_SECRET")
+    env = {key: value for key, value in os.environ.items() if key not in hidden}
     env.update(DBT_SPARK_DIR=str(work / "spark"), SERVING_DIR=str(work / "spark-serving"))
+    if secret:
+        env["CUSTOMER_KEY_SECRET"] = secret
     if raw is not None:
         env["RAW_DATA_DIR"] = str(raw)
     spark = subprocess.run(
@@ -67,7 +73,12 @@ def build_on_both(
     spark_output = spark.stdout + spark.stderr
     assert spark.returncode == 0, spark_output[-6000:]
 
-    duckdb_build = run_dbt(raw or DEMO, work / "duckdb", *dbt_args)
+    with pytest.MonkeyPatch.context() as patch:
+        if secret:
+            patch.setenv("CUSTOMER_KEY_SECRET", secret)
+        else:
+            patch.delenv("CUSTOMER_KEY_SECRET", raising=False)
+        duckdb_build = run_dbt(raw or DEMO, work / "duckdb", *dbt_args)
     assert_build_ok(duckdb_build)
 
     export_dir, spark_database = work / "export", work / "spark.duckdb"
@@ -94,8 +105,9 @@ def agreement(duckdb_database: Path, spark_database: Path, capsys, schemas: tupl
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo data (5,000 customers), every node, on both engines."""
-    return build_on_both(None, tmp_path_factory.mktemp("spark_demo"))
+    """The demo data (5,000 customers), every node, on both engines, with a customer key
+    secret."""
+    return build_on_both(None, tmp_path_factory.mktemp("spark_demo"), secret=SECRET)
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +152,19 @@ def test_the_published_parquet_files_agree(demo):
     found = serving_compare.compare_dirs(duckdb_build.serving_dir, spark_serving, tolerant=True)
     assert "customer_segments" in found and "segment_summary" in found, found
     assert not any(found.values()), {name: differences for name, differences in found.items() if differences}
+
+
+def test_email_key_is_the_same_keyed_hash_and_the_secret_is_in_no_file(demo):
+    """On Spark the launcher hands CUSTOMER_KEY_SECRET to the session as a variable
+    (customer_value/spark_dbt.py): email_key is published, equal to DuckDB's (the
+    comparison above covers every value), and the secret is in no file either build
+    wrote: compiled SQL, dbt's and Spark's logs, the metastore, the tables, the serving
+    files."""
+    output, _, spark_database, spark_serving = demo
+    with duckdb.connect(str(spark_database), read_only=True) as con:
+        [(customers, keyed)] = con.execute("select count(*), count(email_key) from marts.customer_segments").fetchall()
+    assert keyed > 0.9 * customers, (customers, keyed)
+    assert SECRET not in output
+    work = spark_serving.parent
+    leaked = [path for path in work.rglob("*") if path.is_file() and SECRET.encode() in path.read_bytes()]
+    assert not leaked, leaked
