@@ -9,10 +9,12 @@ it the default for session connections, and then runs the dbt command line.
 
     .venv-spark/bin/python -m customer_value.spark_dbt build --target spark
 
-It also hands the customer key secret (CUSTOMER_KEY_SECRET) to Spark as the session
-variable ``customer_key_secret``, as the DuckDB plugin does with a DuckDB variable, so
-that ``email_key`` is computed without the secret in any SQL text, compiled file or log
-(macros/privacy.sql). After a successful ``build``, ``run`` or ``retry`` it publishes the
+It also prepares the session as the project's dbt-duckdb plugin prepares a DuckDB
+connection: the customer key secret (CUSTOMER_KEY_SECRET) becomes the session variable
+``customer_key_secret``, so that ``email_key`` is computed without the secret in any SQL
+text, compiled file or log (macros/privacy.sql), and the SQL function
+``customer_value_raw_file_error`` lets the raw-file check name a truncated or corrupted
+Parquet file (macros/raw_data.sql). After a successful ``build``, ``run`` or ``retry`` it publishes the
 serving copy, one Parquet file per mart relation in SERVING_DIR
 (customer_value.spark_serving).
 
@@ -72,25 +74,57 @@ def register_session_submission() -> None:
 
 
 CUSTOMER_KEY_ENV_VAR = "CUSTOMER_KEY_SECRET"
-# Set by this launcher: macros/privacy.sql (spark__customer_key_secret) then reads the
-# session variable, which only a session this launcher prepared has.
-KEY_VARIABLE_MARKER = "CUSTOMER_VALUE_SPARK_KEY_VARIABLE"
+# Set by this launcher: the macros then use what it adds to the session (the variable
+# customer_key_secret, the function customer_value_raw_file_error), which a session it
+# did not prepare lacks (macros/privacy.sql, macros/raw_data.sql).
+SESSION_MARKER = "CUSTOMER_VALUE_SPARK_SESSION"
 
 
-def declare_customer_key_secret(spark: Any) -> None:
-    """The session variable ``customer_key_secret``: CUSTOMER_KEY_SECRET, NULL when unset.
-    The value is bound as a parameter, so it is in no SQL text."""
+def raw_file_error(path: str | None, file_format: str | None) -> str | None:
+    """Why a raw Parquet file (or a file of a folder's glob) cannot be read to the end, or
+    None when it can: Spark's counterpart of customer_value.dbt_plugin.raw_file_error,
+    with pyarrow. Every column chunk of every row group is decoded, so a truncated file or
+    a corrupted page shows up here. CSV files and paths on other file systems (s3://, ...)
+    are not checked here: Spark reads them when the base model runs."""
+    import glob
+    import re
+
+    if path is None or file_format != "parquet":
+        return None
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path):
+        if not path.startswith("file:"):
+            return None
+        path = re.sub(r"^file:(//)?", "", path)
+    import pyarrow
+    from pyarrow import parquet
+
+    files = sorted(glob.glob(path)) if glob.has_magic(path) else [path]
+    for file in files:
+        try:
+            for _ in parquet.ParquetFile(file).iter_batches(batch_size=65_536):
+                pass
+        except (OSError, pyarrow.ArrowException) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return reason if len(files) == 1 else f"{Path(file).name}: {reason}"
+    return None
+
+
+def prepare_session(spark: Any) -> None:
+    """What the project's SQL needs from a session this launcher prepares: the session
+    variable ``customer_key_secret`` (CUSTOMER_KEY_SECRET, NULL when unset; the value is
+    bound as a parameter, so it is in no SQL text) and the SQL function
+    ``customer_value_raw_file_error(path, format)`` (raw_file_error)."""
     spark.sql("declare or replace variable customer_key_secret string default null")
     secret = os.environ.get(CUSTOMER_KEY_ENV_VAR, "")
     if secret:
         spark.sql("set var customer_key_secret = :secret", args={"secret": secret})
+    spark.udf.register("customer_value_raw_file_error", raw_file_error, "string")
 
 
-def register_customer_key_secret() -> None:
-    """Declare ``customer_key_secret`` in the session dbt-spark opens, before its first
-    statement. dbt-spark's session cursor builds (or finds) the SparkSession on every
-    ``execute``; the wrapper builds it the same way first and declares the variable once
-    per session."""
+def register_session_preparation() -> None:
+    """Prepare the session dbt-spark opens (prepare_session) before its first statement.
+    dbt-spark's session cursor builds (or finds) the SparkSession on every ``execute``;
+    the wrapper builds it the same way first and prepares it once."""
     from dbt.adapters.spark import session as spark_session_module
     from pyspark.sql import SparkSession
 
@@ -103,12 +137,12 @@ def register_customer_key_secret() -> None:
             builder = builder.config(parameter, value)
         spark = builder.getOrCreate()
         if id(spark) not in prepared:
-            declare_customer_key_secret(spark)
+            prepare_session(spark)
             prepared.add(id(spark))
         original_execute(self, sql, *parameters)
 
     spark_session_module.Cursor.execute = execute
-    os.environ[KEY_VARIABLE_MARKER] = "1"
+    os.environ[SESSION_MARKER] = "1"
 
 
 def prepare_environment() -> None:
@@ -124,7 +158,7 @@ def prepare_environment() -> None:
 def main(argv: list[str] | None = None) -> int:
     prepare_environment()
     register_session_submission()
-    register_customer_key_secret()
+    register_session_preparation()
     from dbt.cli.main import dbtRunner
 
     from customer_value.spark_serving import PlanCollector, log, publish_after_run, spark_writer

@@ -50,7 +50,7 @@
         session it did not prepare (dbt run by hand, a thrift server) has none: NULL, as
         on DuckDB without a secret. A persisted view cannot name a session variable, so
         the model that calls email_key() is a table on Spark (stg_raw__customers). -#}
-    {%- if env_var('CUSTOMER_VALUE_SPARK_KEY_VARIABLE', '') == '1' -%}
+    {%- if env_var('CUSTOMER_VALUE_SPARK_SESSION', '') == '1' -%}
         {{ return("nullif(customer_key_secret, '')") }}
     {%- endif -%}
     {{ return("cast(null as string)") }}

@@ -107,18 +107,20 @@
 {%- endmacro %}
 
 {% macro assert_raw_file_readable(table_name) -%}
-    {#- Reads the whole file once with the project's dbt-duckdb plugin
-        (customer_value/dbt_plugin.py), which returns DuckDB's reason instead of failing,
-        so that a truncated or corrupted file is named with what to do. Without the plugin
-        (a profile of your own) DuckDB's error comes when the base model reads the file. -#}
-    {%- if target.type != 'duckdb' -%}
-        {#- The check is the project's dbt-duckdb plugin: elsewhere the engine's own error
-            comes when the file is read. -#}
-        {{ return(none) }}
+    {#- Reads the whole file once with the SQL function customer_value_raw_file_error,
+        which returns the reason instead of failing, so that a truncated or corrupted file
+        is named with what to do. DuckDB: the project's dbt-duckdb plugin
+        (customer_value/dbt_plugin.py) adds it; Spark: the launcher
+        (customer_value/spark_dbt.py) does, for Parquet files. Without it (a profile of your
+        own, dbt-spark run by hand) the engine's own error comes when the base model reads
+        the file. -#}
+    {%- if target.type == 'duckdb' -%}
+        {%- set has_check = run_query(
+            "select count(*) > 0 from duckdb_functions() where function_name = 'customer_value_raw_file_error'"
+        ).columns[0].values()[0] -%}
+    {%- else -%}
+        {%- set has_check = target.type == 'spark' and env_var('CUSTOMER_VALUE_SPARK_SESSION', '') == '1' -%}
     {%- endif -%}
-    {%- set has_check = run_query(
-        "select count(*) > 0 from duckdb_functions() where function_name = 'customer_value_raw_file_error'"
-    ).columns[0].values()[0] -%}
     {%- if not has_check -%}
         {{ return(none) }}
     {%- endif -%}

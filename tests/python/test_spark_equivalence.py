@@ -168,3 +168,33 @@ def test_email_key_is_the_same_keyed_hash_and_the_secret_is_in_no_file(demo):
     work = spark_serving.parent
     leaked = [path for path in work.rglob("*") if path.is_file() and SECRET.encode() in path.read_bytes()]
     assert not leaked, leaked
+
+
+def test_a_corrupt_parquet_file_is_named_as_on_duckdb(tmp_path):
+    """The raw-file check on Spark (customer_value_raw_file_error, added to the session by
+    the launcher): a truncated file stops the build before any model, with the message
+    DuckDB gives, instead of Spark's error from inside the base model."""
+    raw = generate(tmp_path / "raw", "--customers", "200", "--seed", "5")
+    path = raw / "transactions.parquet"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "CUSTOMER_KEY_SECRET")}
+    env.update(RAW_DATA_DIR=str(raw), DBT_SPARK_DIR=str(tmp_path / "spark"), SERVING_DIR=str(tmp_path / "serving"))
+    spark = subprocess.run(
+        ["bash", "scripts/build.sh", "--target", "spark", "--target-path", str(tmp_path / "target")],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = spark.stdout + spark.stderr
+    assert spark.returncode != 0, output[-4000:]
+    lines = [line.strip() for line in output.splitlines() if f"Raw file '{path}' cannot be read as Parquet (" in line]
+    assert lines, output[-4000:]
+    line = lines[0]
+    assert "magic bytes" in line, line
+    assert line.endswith(
+        "it is truncated, corrupted or not Parquet. Export transactions again (CSV files: set raw_format: csv)."
+    ), line
+    assert "Traceback" not in output and " SKIP " not in output, output[-4000:]
