@@ -114,8 +114,11 @@ def run_tree_measured(command: list[str], env: dict[str, str]) -> Measured:
         return Measured(os.waitstatus_to_exitcode(status), wall, peak, log.read(), max(waited, sum(cpu.values())))
 
 
-def build_command(engine: str, raw_dir: Path, work: Path) -> tuple[list[str], dict[str, str]]:
-    """The full build's command line and environment for one engine, writing only in `work`."""
+def build_command(
+    engine: str, raw_dir: Path, work: Path, threads: int | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The full build's command line and environment for one engine, writing only in `work`
+    (`threads`: dbt's threads instead of the profile's)."""
     env = {
         **os.environ,
         "RAW_DATA_DIR": str(raw_dir),
@@ -124,6 +127,8 @@ def build_command(engine: str, raw_dir: Path, work: Path) -> tuple[list[str], di
     }
     common = ["build", "--exclude-resource-type", "unit_test", "--target-path", str(work / "target")]
     common += ["--log-path", str(work / "logs")]
+    if threads is not None:
+        common += ["--threads", str(threads)]
     if engine == "duckdb":
         env["DBT_DUCKDB_PATH"] = str(work / "bench.duckdb")
         return [str(Path(sys.executable).with_name("dbt")), *common], env
@@ -131,11 +136,11 @@ def build_command(engine: str, raw_dir: Path, work: Path) -> tuple[list[str], di
     return [str(SPARK_PYTHON), "-m", "customer_value.spark_dbt", *common, "--target", "spark"], env
 
 
-def measure(engine: str, customers: int, raw_dir: Path, scratch: Path) -> EngineResult:
+def measure(engine: str, customers: int, raw_dir: Path, scratch: Path, threads: int | None = None) -> EngineResult:
     work = scratch / f"{engine}_c{customers}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    command, env = build_command(engine, raw_dir, work)
+    command, env = build_command(engine, raw_dir, work, threads)
     before = load_average()
     measured = run_tree_measured(command, env)
     results_file = work / "target" / "run_results.json"
@@ -157,7 +162,8 @@ def measure(engine: str, customers: int, raw_dir: Path, scratch: Path) -> Engine
             f"DuckDB memory_limit {os.environ.get('DBT_DUCKDB_MEMORY_LIMIT', '3GB')}"
             if engine == "duckdb"
             else f"Spark heap {os.environ.get('SPARK_DRIVER_MEMORY', '4g')}"
-        ),
+        )
+        + ("" if threads is None else f", `--threads {threads}`"),
         tail="" if measured.returncode == 0 else measured.output[-2000:],
     )
 
@@ -200,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     parser.add_argument("--add-results", type=Path, nargs="*", default=[], help="earlier JSON results to include")
+    parser.add_argument("--threads", type=int, default=None, help="dbt threads (default: the profile's)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     if "spark" in args.engines and not SPARK_PYTHON.exists():
@@ -210,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     for customers in args.sizes:
         raw_dir, _ = ensure_data(args.data_dir, customers, args.seed)
         for engine in args.engines:
-            result = measure(engine, customers, raw_dir, args.scratch)
+            result = measure(engine, customers, raw_dir, args.scratch, args.threads)
             print(
                 f"{engine} {customers:,}: {'ok' if result.ok else 'FAILED'} {result.wall_s:.1f} s wall,"
                 f" {result.cpu_s:.0f} s CPU, peak {gib(result.peak_rss_bytes)}",
