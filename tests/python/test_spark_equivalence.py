@@ -108,8 +108,8 @@ def agreement(duckdb_database: Path, spark_database: Path, capsys, schemas: tupl
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo data (5,000 customers), every node, on both engines, with a customer key
-    secret."""
-    return build_on_both(None, tmp_path_factory.mktemp("spark_demo"), secret=SECRET)
+    secret; the segment history (schema snapshots) loaded too."""
+    return build_on_both(None, tmp_path_factory.mktemp("spark_demo"), schemas=(*SCHEMAS, "snapshots"), secret=SECRET)
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +149,32 @@ def test_every_mart_and_staged_relation_agrees(demo, capsys):
     for relation in ("customer_segments", "segment_summary", "clv_model_parameters", "clv_model_comparison"):
         assert re.search(rf"^(same|tolerance)\s+marts\.{relation} ", report, re.MULTILINE), report
     assert re.search(r"^(same|tolerance)\s+staging\.stg_raw__rejected_rows ", report, re.MULTILINE), report
+
+
+def test_the_segment_history_records_the_same_versions(demo):
+    """The incremental history model (no snapshots on Spark): the same versions of every
+    customer at the build's as_of_date. Its build-time columns (dbt_updated_at,
+    dbt_valid_from, dbt_scd_id) differ by construction and are left out."""
+    _, duckdb_build, spark_database, _ = demo
+    columns = [
+        "customer_id",
+        "as_of_date",
+        "value_segment",
+        "predicted_clv",
+        "crv",
+        "historical_clv",
+        "probability_alive",
+        "is_ambassador",
+        "is_loyal_light_buyer",
+        "dbt_valid_to is null",
+    ]
+    query = f"select {', '.join(columns)} from snapshots.customer_segment_history"
+    duckdb_rows = duckdb_build.query(query)
+    with duckdb.connect(str(spark_database), read_only=True) as con:
+        spark_rows = con.execute(query).fetchall()
+    assert len(duckdb_rows) == 5000 and all(row[-1] for row in duckdb_rows), len(duckdb_rows)
+    _, differences = compare.tolerant_differences(columns, duckdb_rows, spark_rows)
+    assert not differences, differences
 
 
 def test_the_same_rows_are_rejected_for_the_same_reasons(faulty, capsys):
