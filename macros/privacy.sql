@@ -48,8 +48,8 @@
 {% macro spark__customer_key_secret() -%}
     {#- The session variable the launcher declares (customer_value/spark_dbt.py). A Spark
         session it did not prepare (dbt run by hand, a thrift server) has none: NULL, as
-        on DuckDB without a secret. A persisted view cannot name a session variable, so
-        the model that calls email_key() is a table on Spark (stg_raw__customers). -#}
+        on DuckDB without a secret. A persisted view cannot name a session variable:
+        stg_raw__customers, which calls email_key(), is a table. -#}
     {%- if env_var('CUSTOMER_VALUE_SPARK_SESSION', '') == '1' -%}
         {{ return("nullif(customer_key_secret, '')") }}
     {%- endif -%}
