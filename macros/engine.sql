@@ -4,6 +4,23 @@
     never name an engine. SQL that both engines read alike is written once where it is used
     (`cast(... as string)`). -#}
 
+{% macro unbounded_recursion_hooks() -%}
+    {#- Pre-hooks of a model with a recursive CTE (its walks end by construction: each
+        stops at a repeated person). DuckDB's recursion has no limit. Spark stops a
+        recursive CTE at 100 levels or 1,000,000 rows, which a referral walk passes
+        (10 million customers: more than a million converted referrals in its first
+        step), so on Spark both limits are lifted for the session. -#}
+    {{ return(adapter.dispatch('unbounded_recursion_hooks', 'customer_value')()) }}
+{%- endmacro %}
+
+{% macro default__unbounded_recursion_hooks() -%}
+    {{ return([]) }}
+{%- endmacro %}
+
+{% macro spark__unbounded_recursion_hooks() -%}
+    {{ return(['set spark.sql.cteRecursionLevelLimit=-1', 'set spark.sql.cteRecursionRowLimit=-1']) }}
+{%- endmacro %}
+
 {% macro not_materialized() -%}
     {#- The CTE hint that keeps a CTE inlined (DuckDB would otherwise materialize a CTE
         used twice); Spark always inlines CTEs and has no hint. -#}

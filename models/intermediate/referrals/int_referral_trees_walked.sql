@@ -1,5 +1,7 @@
 -- The referral network, one row per customer known on as_of_date: docs/measures.md,
 -- "Customer referral value (CRV)", the referral network.
+{{ config(pre_hook=unbounded_recursion_hooks()) }}
+
 with recursive
 
 referrals as (

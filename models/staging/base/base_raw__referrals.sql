@@ -3,6 +3,8 @@
 -- Beyond the row rules: self-referrals, and converted referrals that close a cycle
 -- (A refers B, B refers A, directly or through others), are rejected, so that the
 -- referral network downstream is a forest and its recursive walks always end.
+{{ config(pre_hook=unbounded_recursion_hooks()) }}
+
 with recursive
 
 source as {{ not_materialized() }} (
